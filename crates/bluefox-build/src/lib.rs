@@ -1,0 +1,2 @@
+//! bluefox-build
+pub mod model;

@@ -1,0 +1,18 @@
+//! bluefox-core: the pure heart of bluefox.
+//!
+//! It holds the schema model ([`schema`]), the Rust-to-PostgreSQL type mapping ([`types`]), the
+//! diff between two schemas and its DDL ([`diff`], [`render`]), the migration file format
+//! ([`migration_file`]) and the rules for a set of them ([`migration_set`]), the schema snapshot
+//! format ([`snapshot`]) and the static shapes build.rs embeds ([`embedded`]).
+//!
+//! Nothing here does I/O beyond reading a string it is given, and nothing is async: build.rs,
+//! the CLI and the runtime all share it, so a file is never parsed two ways.
+
+pub mod diff;
+pub mod embedded;
+pub mod migration_file;
+pub mod migration_set;
+pub mod render;
+pub mod schema;
+pub mod snapshot;
+pub mod types;

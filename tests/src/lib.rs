@@ -1,0 +1,1 @@
+//! Shared helpers for bluefox's integration tests.
