@@ -8,6 +8,7 @@
 //! Nothing here does I/O beyond reading a string it is given, and nothing is async: build.rs,
 //! the CLI and the runtime all share it, so a file is never parsed two ways.
 
+pub mod base;
 pub mod diff;
 pub mod embedded;
 pub mod migration_file;
@@ -16,3 +17,5 @@ pub mod render;
 pub mod schema;
 pub mod snapshot;
 pub mod types;
+
+pub use base::BluefoxBase;

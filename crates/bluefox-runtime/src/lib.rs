@@ -1,1 +1,33 @@
-//! bluefox-runtime
+//! bluefox-runtime: applies the migrations that build.rs embedded, when the application boots.
+//!
+//! ```ignore
+//! #[tokio::main]
+//! async fn main() -> Result<(), bluefox_runtime::Error> {
+//!     let db = bluefox_runtime::boot(bluefox_runtime::embedded!()).await?;
+//!     Ok(())
+//! }
+//! ```
+
+pub mod error;
+
+pub use bluefox_core::embedded::{
+    Embedded, EmbeddedColumn, EmbeddedMigration, EmbeddedSnapshot, EmbeddedTable,
+};
+pub use bluefox_core::BluefoxBase;
+pub use bluefox_macros::BluefoxBase;
+pub use error::Error;
+
+/// The name of the file build.rs writes into OUT_DIR; [`embedded!`] includes it.
+pub const EMBEDDED_FILE_NAME: &str = "bluefox_embedded.rs";
+
+/// Evaluates to the `&'static Embedded` that `bluefox_build::configure()` generated into OUT_DIR:
+/// every migration of `migrations/` and the schema snapshot, as static data.
+///
+/// Use it in the crate whose build.rs calls `bluefox_build::configure()`.
+#[macro_export]
+macro_rules! embedded {
+    () => {{
+        include!(concat!(env!("OUT_DIR"), "/bluefox_embedded.rs"));
+        &BLUEFOX_EMBEDDED
+    }};
+}
