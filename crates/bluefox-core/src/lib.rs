@@ -9,6 +9,7 @@
 //! the CLI and the runtime all share it, so a file is never parsed two ways.
 
 pub mod base;
+pub mod db_url;
 pub mod diff;
 pub mod embedded;
 pub mod migration_file;

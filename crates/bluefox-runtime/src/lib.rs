@@ -8,7 +8,17 @@
 //! }
 //! ```
 
+pub mod boot;
+pub mod connect;
+pub mod drift;
 pub mod error;
+pub mod history;
+pub mod lock;
+pub mod migrator;
+pub mod offline;
+pub mod settings;
+pub mod target;
+pub mod tls;
 
 pub use bluefox_core::embedded::{
     Embedded, EmbeddedColumn, EmbeddedMigration, EmbeddedSnapshot, EmbeddedTable,
