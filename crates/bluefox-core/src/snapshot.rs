@@ -1,1 +1,348 @@
-//! (in progress)
+//! The schema snapshot, `migrations/bluefox_snapshot.json`: the schema the models had when the
+//! newest migration was made. build.rs compares the models with it; `bluefox make` rewrites it
+//! together with each new migration file.
+//!
+//! The text is pretty JSON (two-space indent, a trailing newline) with keys in a fixed order:
+//! `format`, `dialect`, `schema`, tables sorted by name, columns in declaration order, indexes,
+//! unique constraints and foreign keys sorted by name. The same schema always gives the same bytes,
+//! so the file reads well in a diff and its [`fingerprint`] is stable.
+
+use crate::migration_file::normalize_sql;
+use crate::schema::Schema;
+use serde::{Deserialize, Serialize};
+use siphasher::sip::SipHasher13;
+use std::hash::Hasher;
+
+/// The snapshot's file name inside `migrations/`.
+pub const SNAPSHOT_FILE_NAME: &str = "bluefox_snapshot.json";
+
+/// The snapshot format this bluefox reads and writes.
+pub const FORMAT: u32 = 1;
+
+/// The only dialect bluefox writes migrations for.
+pub const DIALECT: &str = "postgresql";
+
+/// A snapshot file that cannot be read; every message names the file and says what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SnapshotError {
+    /// The text is not a snapshot (bad JSON, a missing or mistyped field).
+    #[error(
+        "{SNAPSHOT_FILE_NAME}:{line}:{column}: malformed snapshot: {detail}; the snapshot is \
+         written by `bluefox make`: restore it from version control \
+         (`git checkout -- migrations/{SNAPSHOT_FILE_NAME}`) rather than editing it by hand"
+    )]
+    Malformed {
+        /// The 1-based line.
+        line: usize,
+        /// The 1-based column.
+        column: usize,
+        /// What the JSON reader found wrong.
+        detail: String,
+    },
+    /// Merge conflict markers left in the file.
+    #[error(
+        "{SNAPSHOT_FILE_NAME}:{line}: merge conflict markers; keep one side of the conflict \
+         (`git checkout --theirs migrations/{SNAPSHOT_FILE_NAME}`), then run `bluefox check` and \
+         `bluefox make` so the snapshot and a migration capture the merged models"
+    )]
+    MergeConflict {
+        /// The 1-based line of the first marker.
+        line: usize,
+    },
+    /// A `format` this bluefox does not know.
+    #[error(
+        "{SNAPSHOT_FILE_NAME}: snapshot format {found} is not supported (this bluefox reads format \
+         {FORMAT}); it was probably written by a newer bluefox: upgrade bluefox, or restore the \
+         snapshot from version control"
+    )]
+    UnsupportedFormat {
+        /// The `format` value found, as JSON.
+        found: String,
+    },
+    /// A `dialect` other than `postgresql`.
+    #[error(
+        "{SNAPSHOT_FILE_NAME}: snapshot dialect {found:?} is not supported (bluefox writes \
+         {DIALECT:?}); restore the snapshot from version control"
+    )]
+    UnsupportedDialect {
+        /// The `dialect` value found.
+        found: String,
+    },
+}
+
+/// The snapshot file's content: a format number, the dialect and the schema.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// The snapshot format ([`FORMAT`]).
+    pub format: u32,
+    /// The SQL dialect ([`DIALECT`]).
+    pub dialect: String,
+    /// The schema at the newest migration.
+    pub schema: Schema,
+}
+
+/// Only the `format` field, read before the rest so a newer format gets its own error.
+#[derive(Deserialize)]
+struct FormatProbe {
+    #[serde(default)]
+    format: Option<serde_json::Value>,
+}
+
+impl Snapshot {
+    /// The snapshot of an empty schema: what a crate has before its first migration.
+    pub fn empty() -> Snapshot {
+        Snapshot::new(Schema::default())
+    }
+
+    /// A snapshot of `schema` in the current format and dialect.
+    pub fn new(schema: Schema) -> Snapshot {
+        Snapshot {
+            format: FORMAT,
+            dialect: DIALECT.to_string(),
+            schema,
+        }
+    }
+
+    /// The file text: pretty JSON, keys in a fixed order, indexes, unique constraints and foreign
+    /// keys sorted by name, LF line ends and a trailing newline. Equal schemas give equal bytes.
+    pub fn to_text(&self) -> String {
+        let mut canonical = self.clone();
+        for table in canonical.schema.tables.values_mut() {
+            table.indexes.sort_by(|a, b| a.name.cmp(&b.name));
+            table.uniques.sort_by(|a, b| a.name.cmp(&b.name));
+            table.foreign_keys.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+        // Cannot fail: every map key is a string and no Serialize impl here returns an error.
+        let mut text =
+            serde_json::to_string_pretty(&canonical).expect("a Snapshot always serializes to JSON");
+        text.push('\n');
+        text
+    }
+
+    /// Reads a snapshot file's text (normalised first, so CRLF and a BOM are accepted).
+    ///
+    /// # Errors
+    /// [`SnapshotError::Malformed`] with line and column, [`SnapshotError::MergeConflict`],
+    /// [`SnapshotError::UnsupportedFormat`] or [`SnapshotError::UnsupportedDialect`].
+    pub fn from_text(text: &str) -> Result<Snapshot, SnapshotError> {
+        let text = normalize_sql(text);
+        let conflict = text.lines().position(|l| {
+            ["<<<<<<<", "=======", ">>>>>>>"]
+                .iter()
+                .any(|m| l.starts_with(m))
+        });
+        if let Some(index) = conflict {
+            return Err(SnapshotError::MergeConflict { line: index + 1 });
+        }
+        let probe: FormatProbe = serde_json::from_str(&text).map_err(malformed)?;
+        match probe.format {
+            Some(found) if found.as_u64() != Some(u64::from(FORMAT)) => {
+                return Err(SnapshotError::UnsupportedFormat {
+                    found: found.to_string(),
+                })
+            }
+            _ => {}
+        }
+        let snapshot: Snapshot = serde_json::from_str(&text).map_err(malformed)?;
+        if snapshot.dialect != DIALECT {
+            return Err(SnapshotError::UnsupportedDialect {
+                found: snapshot.dialect,
+            });
+        }
+        Ok(snapshot)
+    }
+}
+
+fn malformed(error: serde_json::Error) -> SnapshotError {
+    let full = error.to_string();
+    let position = format!(" at line {} column {}", error.line(), error.column());
+    let detail = full.strip_suffix(&position).unwrap_or(&full).to_string();
+    SnapshotError::Malformed {
+        line: error.line(),
+        column: error.column(),
+        detail,
+    }
+}
+
+/// A stable 64-bit fingerprint of a snapshot text: SipHash-1-3 with zero keys over the bytes of
+/// the normalised text, the same on every platform and release.
+pub fn fingerprint(text: &str) -> u64 {
+    let mut hasher = SipHasher13::new();
+    hasher.write(normalize_sql(text).as_bytes());
+    hasher.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{
+        Column, ColumnDefault, FkAction, ForeignKey, Index, Table, UniqueConstraint,
+    };
+
+    fn column(name: &str, sql_type: &str, nullable: bool) -> Column {
+        Column {
+            name: name.into(),
+            sql_type: sql_type.into(),
+            nullable,
+            default: None,
+            identity: false,
+            renamed_from: None,
+        }
+    }
+
+    fn sample() -> Snapshot {
+        let mut id = column("id", "BIGINT", false);
+        id.identity = true;
+        let mut active = column("active", "BOOLEAN", false);
+        active.default = Some(ColumnDefault::Bool(true));
+        let users = Table {
+            name: "users".into(),
+            columns: vec![id, column("email", "TEXT", false), active],
+            primary_key: vec!["id".into()],
+            uniques: vec![UniqueConstraint {
+                name: "uq_users_email".into(),
+                columns: vec!["email".into()],
+            }],
+            ..Table::default()
+        };
+        let posts = Table {
+            name: "posts".into(),
+            columns: vec![
+                column("id", "BIGINT", false),
+                column("user_id", "BIGINT", true),
+            ],
+            indexes: vec![
+                Index {
+                    name: "ix_posts_z".into(),
+                    columns: vec!["id".into()],
+                },
+                Index {
+                    name: "ix_posts_a".into(),
+                    columns: vec!["user_id".into()],
+                },
+            ],
+            foreign_keys: vec![ForeignKey {
+                name: "fk_posts_user_id_users".into(),
+                columns: vec!["user_id".into()],
+                ref_table: "users".into(),
+                ref_columns: vec!["id".into()],
+                on_delete: FkAction::Cascade,
+            }],
+            ..Table::default()
+        };
+        let mut schema = Schema::default();
+        schema.tables.insert("users".into(), users);
+        schema.tables.insert("posts".into(), posts);
+        Snapshot::new(schema)
+    }
+
+    #[test]
+    fn empty_snapshot_text() {
+        let text = Snapshot::empty().to_text();
+        assert_eq!(
+            text,
+            "{\n  \"format\": 1,\n  \"dialect\": \"postgresql\",\n  \"schema\": {\n    \"tables\": {}\n  }\n}\n"
+        );
+        assert_eq!(Snapshot::from_text(&text), Ok(Snapshot::empty()));
+    }
+
+    #[test]
+    fn text_is_sorted_and_round_trips() {
+        let snapshot = sample();
+        let text = snapshot.to_text();
+        let posts = text.find("\"posts\"").unwrap();
+        let users = text.find("\"users\"").unwrap();
+        assert!(posts < users, "tables sorted by name:\n{text}");
+        assert!(text.find("ix_posts_a").unwrap() < text.find("ix_posts_z").unwrap());
+        assert!(text.contains(
+            "        \"foreign_keys\": [\n          {\n            \"name\": \"fk_posts_user_id_users\",\n"
+        ));
+        assert!(
+            text.contains("\"default\": {\n              \"bool\": true\n            }"),
+            "{text}"
+        );
+        let back = Snapshot::from_text(&text).unwrap();
+        let mut expected = snapshot.clone();
+        expected
+            .schema
+            .tables
+            .get_mut("posts")
+            .unwrap()
+            .indexes
+            .reverse();
+        assert_eq!(back, expected);
+        assert_eq!(back.to_text(), text);
+    }
+
+    #[test]
+    fn rendering_is_byte_deterministic() {
+        let first = sample().to_text();
+        for _ in 0..10 {
+            assert_eq!(sample().to_text(), first);
+        }
+        assert_eq!(fingerprint(&first), fingerprint(&sample().to_text()));
+    }
+
+    #[test]
+    fn fingerprint_ignores_line_ends_and_bom_only() {
+        let text = sample().to_text();
+        let crlf = format!("\u{feff}{}", text.replace('\n', "\r\n"));
+        assert_eq!(fingerprint(&crlf), fingerprint(&text));
+        assert_ne!(
+            fingerprint(&text.replace("BIGINT", "INTEGER")),
+            fingerprint(&text)
+        );
+        assert_eq!(Snapshot::from_text(&crlf), Ok(sample_sorted()));
+        // Pinned: the value is embedded in binaries and stored in databases.
+        assert_eq!(fingerprint(""), 0xd1fb_a762_150c_532c);
+    }
+
+    fn sample_sorted() -> Snapshot {
+        Snapshot::from_text(&sample().to_text()).unwrap()
+    }
+
+    #[test]
+    fn malformed_text_has_position_and_hint() {
+        let text = "{\n  \"format\": 1,\n  \"dialect\": \"postgresql\"\n  \"schema\": {}\n}\n";
+        assert_eq!(
+            Snapshot::from_text(text).unwrap_err().to_string(),
+            "bluefox_snapshot.json:4:3: malformed snapshot: expected `,` or `}`; the snapshot is \
+             written by `bluefox make`: restore it from version control \
+             (`git checkout -- migrations/bluefox_snapshot.json`) rather than editing it by hand"
+        );
+        let missing = "{\n  \"format\": 1,\n  \"dialect\": \"postgresql\"\n}\n";
+        assert_eq!(
+            Snapshot::from_text(missing),
+            Err(SnapshotError::Malformed {
+                line: 4,
+                column: 1,
+                detail: "missing field `schema`".into()
+            })
+        );
+    }
+
+    #[test]
+    fn conflicts_formats_and_dialects() {
+        let text = sample()
+            .to_text()
+            .replacen("  \"dialect\"", "<<<<<<< HEAD\n  \"dialect\"", 1);
+        assert_eq!(
+            Snapshot::from_text(&text),
+            Err(SnapshotError::MergeConflict { line: 3 })
+        );
+        let newer = "{\"format\": 2, \"future\": [1, 2]}";
+        assert_eq!(
+            Snapshot::from_text(newer).unwrap_err().to_string(),
+            "bluefox_snapshot.json: snapshot format 2 is not supported (this bluefox reads format 1); \
+             it was probably written by a newer bluefox: upgrade bluefox, or restore the snapshot \
+             from version control"
+        );
+        let mysql = "{\"format\": 1, \"dialect\": \"mysql\", \"schema\": {\"tables\": {}}}";
+        assert_eq!(
+            Snapshot::from_text(mysql),
+            Err(SnapshotError::UnsupportedDialect {
+                found: "mysql".into()
+            })
+        );
+    }
+}

@@ -25,7 +25,10 @@ pub use bluefox_core::embedded::{
 };
 pub use bluefox_core::BluefoxBase;
 pub use bluefox_macros::BluefoxBase;
+pub use boot::{boot, boot_with};
 pub use error::Error;
+pub use migrator::{Migrator, MigratorOptions};
+pub use target::Target;
 
 /// The name of the file build.rs writes into OUT_DIR; [`embedded!`] includes it.
 pub const EMBEDDED_FILE_NAME: &str = "bluefox_embedded.rs";

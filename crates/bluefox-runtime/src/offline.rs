@@ -1,1 +1,241 @@
-//! (in progress)
+//! The SQL bluefox runs, as text: the statements of an upgrade or a downgrade, with no
+//! connection (`bluefox upgrade head --sql`), and the pieces the live migrator sends.
+//!
+//! The offline script creates refinery's history table exactly as refinery does, and inserts
+//! the rows refinery would (same version, name and checksum text; `applied_on` is the RFC 3339
+//! time at which psql runs the insert), so booting after applying the script applies nothing.
+
+use crate::error::Error;
+use crate::history::{DOWN_TABLE, HISTORY_TABLE};
+use crate::target::{resolve_downgrade, resolve_upgrade, Target, TargetError};
+use bluefox_core::embedded::{Embedded, EmbeddedMigration};
+use bluefox_core::schema::{quote_ident, quote_literal};
+use std::fmt::Write;
+
+/// refinery's `CREATE TABLE IF NOT EXISTS` for its history table (with `int8-versions`).
+pub fn history_table_ddl() -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {HISTORY_TABLE}(\n    version int8 PRIMARY KEY,\n    name VARCHAR(255),\n    applied_on VARCHAR(255),\n    checksum VARCHAR(255));"
+    )
+}
+
+/// bluefox's table of down SQL.
+pub fn down_table_ddl() -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {}(\n    {} int8 PRIMARY KEY,\n    {} TEXT NOT NULL,\n    {} TEXT);",
+        quote_ident(DOWN_TABLE),
+        quote_ident("version"),
+        quote_ident("name"),
+        quote_ident("down"),
+    )
+}
+
+/// The row of `bluefox_down_sql` for a migration being applied (replacing a stale one).
+pub fn down_insert(m: &EmbeddedMigration) -> String {
+    let down = m.down.map_or_else(|| "NULL".to_string(), quote_literal);
+    format!(
+        "INSERT INTO {table} ({v}, {n}, {d}) VALUES ({version}, {name}, {down}) ON CONFLICT ({v}) DO UPDATE SET {n} = EXCLUDED.{n}, {d} = EXCLUDED.{d};",
+        table = quote_ident(DOWN_TABLE),
+        v = quote_ident("version"),
+        n = quote_ident("name"),
+        d = quote_ident("down"),
+        version = m.version,
+        name = quote_literal(m.name),
+    )
+}
+
+/// The statements that forget a reverted migration: its history row and its down row.
+pub fn forget(version: i64) -> String {
+    format!(
+        "DELETE FROM {HISTORY_TABLE} WHERE version = {version};\nDELETE FROM {} WHERE {} = {version};",
+        quote_ident(DOWN_TABLE),
+        quote_ident("version"),
+    )
+}
+
+/// The line before a migration's SQL in a transaction batch; its length locates error positions.
+pub(crate) const BEGIN: &str = "BEGIN;\n";
+
+/// One applied migration's transaction: up SQL, refinery's history row, the down row.
+fn upgrade_block(m: &EmbeddedMigration) -> String {
+    let history = format!(
+        "INSERT INTO {HISTORY_TABLE} (version, name, applied_on, checksum) VALUES ({}, {}, {}, {});",
+        m.version,
+        quote_literal(m.name),
+        "to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
+        quote_literal(&m.checksum.to_string()),
+    );
+    format!(
+        "{BEGIN}{}\n;\n{history}\n{}\nCOMMIT;\n",
+        m.up,
+        down_insert(m)
+    )
+}
+
+/// The script of an upgrade from `from` (the newest applied version; `None` for an empty
+/// database) to `to`, assuming the database holds exactly the embedded migrations up to `from`.
+///
+/// # Errors
+/// A `from` the binary does not contain, or a target that does not resolve.
+pub fn upgrade_sql(embedded: &Embedded, from: Option<i64>, to: Target) -> Result<String, Error> {
+    let applied = applied_up_to(embedded, from)?;
+    let known: Vec<i64> = embedded.migrations.iter().map(|m| m.version).collect();
+    let versions = resolve_upgrade(to, &known, &applied)?;
+    let mut out = header("upgrade", from, to, versions.len());
+    let _ = writeln!(out, "{}\n{}\n", history_table_ddl(), down_table_ddl());
+    for version in versions {
+        let m = migration(embedded, version)?;
+        let _ = writeln!(out, "-- {} ({})\n{}", m.version, m.file, upgrade_block(m));
+    }
+    Ok(out)
+}
+
+/// The script of a downgrade from `from` (the newest applied version) to `to`, assuming the
+/// database holds exactly the embedded migrations up to `from`.
+///
+/// # Errors
+/// A `from` the binary does not contain, a target that does not resolve, or a migration on the
+/// way with no down section ([`Error::Irreversible`]).
+pub fn downgrade_sql(embedded: &Embedded, from: i64, to: Target) -> Result<String, Error> {
+    let applied = applied_up_to(embedded, Some(from))?;
+    let versions = resolve_downgrade(to, &applied)?;
+    let mut blocks = Vec::new();
+    for version in &versions {
+        let m = migration(embedded, *version)?;
+        let down = m.down.ok_or_else(|| Error::Irreversible {
+            version: m.version,
+            file: m.file.to_string(),
+        })?;
+        blocks.push(format!(
+            "-- {} ({})\n{}",
+            m.version,
+            m.file,
+            downgrade_block(down, m.version)
+        ));
+    }
+    let mut out = header("downgrade", Some(from), to, versions.len());
+    for block in blocks {
+        let _ = writeln!(out, "{block}");
+    }
+    Ok(out)
+}
+
+/// One reverted migration's transaction: down SQL, then its rows forgotten.
+pub(crate) fn downgrade_block(down: &str, version: i64) -> String {
+    format!("{BEGIN}{down}\n;\n{}\nCOMMIT;\n", forget(version))
+}
+
+/// The transaction the live migrator sends for one migration: `BEGIN`, up SQL, refinery's own
+/// history insert, the down row, `COMMIT`.
+pub(crate) fn live_upgrade_block(m: &EmbeddedMigration, refinery_insert: &str) -> String {
+    format!(
+        "{BEGIN}{}\n;\n{refinery_insert};\n{}\nCOMMIT;",
+        m.up,
+        down_insert(m)
+    )
+}
+
+fn header(verb: &str, from: Option<i64>, to: Target, count: usize) -> String {
+    let from = from.map_or_else(|| "base".to_string(), |v| v.to_string());
+    format!(
+        "-- bluefox {verb} from {from} to {to}: {count} migration(s), one transaction each.\n-- Apply with: psql -v ON_ERROR_STOP=1 -f <this file>\n\n"
+    )
+}
+
+fn applied_up_to(embedded: &Embedded, from: Option<i64>) -> Result<Vec<i64>, Error> {
+    let Some(from) = from else {
+        return Ok(Vec::new());
+    };
+    migration(embedded, from)?;
+    Ok(embedded
+        .migrations
+        .iter()
+        .map(|m| m.version)
+        .filter(|v| *v <= from)
+        .collect())
+}
+
+fn migration(embedded: &Embedded, version: i64) -> Result<&'static EmbeddedMigration, Error> {
+    embedded
+        .migration(version)
+        .ok_or(Error::Target(TargetError::UnknownVersion { version }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bluefox_core::embedded::EmbeddedSnapshot;
+
+    static MIGRATIONS: &[EmbeddedMigration] = &[
+        EmbeddedMigration {
+            version: 1,
+            name: "users",
+            message: "users",
+            parent: None,
+            file: "V1__users.sql",
+            up: "CREATE TABLE \"users\" (\"id\" BIGINT);",
+            down: Some("DROP TABLE \"users\";"),
+            checksum: 11,
+        },
+        EmbeddedMigration {
+            version: 2,
+            name: "seed",
+            message: "seed",
+            parent: Some(1),
+            file: "V2__seed.sql",
+            up: "INSERT INTO \"users\" VALUES (1);",
+            down: None,
+            checksum: 22,
+        },
+    ];
+    static EMBEDDED: Embedded = Embedded {
+        dialect: "postgresql",
+        migrations: MIGRATIONS,
+        snapshot: EmbeddedSnapshot {
+            text: "",
+            fingerprint: 0,
+            tables: &[],
+        },
+    };
+
+    #[test]
+    fn upgrade_script_has_refinery_rows() {
+        let sql = upgrade_sql(&EMBEDDED, Some(1), Target::Head).unwrap();
+        let expected = "-- bluefox upgrade from 1 to head: 1 migration(s), one transaction each.
+-- Apply with: psql -v ON_ERROR_STOP=1 -f <this file>
+
+CREATE TABLE IF NOT EXISTS refinery_schema_history(
+    version int8 PRIMARY KEY,
+    name VARCHAR(255),
+    applied_on VARCHAR(255),
+    checksum VARCHAR(255));
+CREATE TABLE IF NOT EXISTS \"bluefox_down_sql\"(
+    \"version\" int8 PRIMARY KEY,
+    \"name\" TEXT NOT NULL,
+    \"down\" TEXT);
+
+-- 2 (V2__seed.sql)
+BEGIN;
+INSERT INTO \"users\" VALUES (1);
+;
+INSERT INTO refinery_schema_history (version, name, applied_on, checksum) VALUES (2, 'seed', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), '22');
+INSERT INTO \"bluefox_down_sql\" (\"version\", \"name\", \"down\") VALUES (2, 'seed', NULL) ON CONFLICT (\"version\") DO UPDATE SET \"name\" = EXCLUDED.\"name\", \"down\" = EXCLUDED.\"down\";
+COMMIT;
+
+";
+        assert_eq!(sql, expected);
+    }
+
+    #[test]
+    fn downgrade_script_and_its_refusals() {
+        let sql = downgrade_sql(&EMBEDDED, 1, Target::Base).unwrap();
+        assert!(sql.ends_with("-- 1 (V1__users.sql)\nBEGIN;\nDROP TABLE \"users\";\n;\nDELETE FROM refinery_schema_history WHERE version = 1;\nDELETE FROM \"bluefox_down_sql\" WHERE \"version\" = 1;\nCOMMIT;\n\n"), "{sql}");
+        let e = downgrade_sql(&EMBEDDED, 2, Target::Back(1)).unwrap_err();
+        assert!(matches!(e, Error::Irreversible { version: 2, .. }));
+        let e = upgrade_sql(&EMBEDDED, Some(9), Target::Head).unwrap_err();
+        assert!(matches!(
+            e,
+            Error::Target(TargetError::UnknownVersion { version: 9 })
+        ));
+    }
+}

@@ -1,0 +1,320 @@
+//! `boot` against a real PostgreSQL: apply, re-boot, verify and off modes, strictness, the DDL
+//! lock_timeout, and drift warnings (captured from `tracing`).
+
+mod support;
+
+use bluefox_runtime::drift::{self, Drift};
+use bluefox_runtime::error::Error;
+use bluefox_runtime::settings::{MigrateMode, Settings};
+use bluefox_runtime::{boot_with, EmbeddedColumn, EmbeddedTable, Migrator, Target};
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use support::*;
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Level, Metadata, Subscriber};
+
+static USERS_COLUMNS: &[EmbeddedColumn] = &[
+    EmbeddedColumn {
+        name: "id",
+        sql_type: "BIGINT",
+        nullable: false,
+    },
+    EmbeddedColumn {
+        name: "email",
+        sql_type: "TEXT",
+        nullable: false,
+    },
+    EmbeddedColumn {
+        name: "bio",
+        sql_type: "TEXT",
+        nullable: true,
+    },
+];
+static POSTS_COLUMNS: &[EmbeddedColumn] = &[
+    EmbeddedColumn {
+        name: "id",
+        sql_type: "BIGINT",
+        nullable: false,
+    },
+    EmbeddedColumn {
+        name: "user_id",
+        sql_type: "BIGINT",
+        nullable: false,
+    },
+    EmbeddedColumn {
+        name: "title",
+        sql_type: "VARCHAR(80)",
+        nullable: false,
+    },
+];
+static TABLES: &[EmbeddedTable] = &[
+    EmbeddedTable {
+        name: "posts",
+        columns: POSTS_COLUMNS,
+    },
+    EmbeddedTable {
+        name: "users",
+        columns: USERS_COLUMNS,
+    },
+];
+
+fn settings(db: &TestDb, mode: &str, strict: bool) -> Settings {
+    let url = db.url.clone();
+    let mode = mode.to_string();
+    Settings::from_lookup(move |name| match name {
+        "DATABASE_URL" => Some(url.clone()),
+        "BLUEFOX_MIGRATE" => Some(mode.clone()),
+        "BLUEFOX_STRICT" => Some(strict.to_string()),
+        _ => None,
+    })
+    .expect("test settings")
+}
+
+/// Events recorded by [`Capture`]: level and `message field=value ...`.
+type Log = Arc<Mutex<Vec<(Level, String)>>>;
+
+/// A minimal tracing subscriber that records every event, so tests can read what boot logged.
+struct Capture(Log);
+
+struct Line(String);
+
+impl Visit for Line {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            let _ = write!(self.0, "{value:?}");
+        } else {
+            let _ = write!(self.0, " {}={value:?}", field.name());
+        }
+    }
+}
+
+impl Subscriber for Capture {
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &Attributes<'_>) -> Id {
+        Id::from_u64(1)
+    }
+    fn record(&self, _: &Id, _: &Record<'_>) {}
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+    fn event(&self, event: &Event<'_>) {
+        let mut line = Line(String::new());
+        event.record(&mut line);
+        if let Ok(mut log) = self.0.lock() {
+            log.push((*event.metadata().level(), line.0));
+        }
+    }
+    fn enter(&self, _: &Id) {}
+    fn exit(&self, _: &Id) {}
+}
+
+fn capture() -> (Log, tracing::subscriber::DefaultGuard) {
+    let log = Log::default();
+    let guard = tracing::subscriber::set_default(Capture(log.clone()));
+    (log, guard)
+}
+
+fn lines(log: &Log, level: Level, containing: &str) -> Vec<String> {
+    log.lock()
+        .map(|l| {
+            l.iter()
+                .filter(|(lv, text)| *lv == level && text.contains(containing))
+                .map(|(_, text)| text.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn boot_applies_logs_and_then_applies_nothing() {
+    let (log, _guard) = capture();
+    let db = TestDb::new().await;
+    let embedded = embedded(&[USERS, POSTS, BIO], TABLES);
+    let client = boot_with(&settings(&db, "apply", false), embedded)
+        .await
+        .unwrap();
+    let applied = lines(&log, Level::INFO, "applied migration");
+    assert_eq!(applied.len(), 3, "{applied:?}");
+    assert!(
+        applied[0].contains(&format!("version={V1} name=\"add_users\" elapsed_ms=")),
+        "{}",
+        applied[0]
+    );
+    assert!(
+        lines(&log, Level::WARN, "").is_empty(),
+        "{:?}",
+        lines(&log, Level::WARN, "")
+    );
+    assert_eq!(history_rows(&client).await.len(), 3);
+
+    // The returned client is not the migration session: no lock_timeout was left on it.
+    let timeout: String = client
+        .query_one("SHOW lock_timeout", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(timeout, "0");
+
+    log.lock().unwrap().clear();
+    boot_with(&settings(&db, "apply", false), embedded)
+        .await
+        .unwrap();
+    assert!(lines(&log, Level::INFO, "applied migration").is_empty());
+    assert_eq!(history_rows(&client).await.len(), 3);
+}
+
+#[tokio::test]
+async fn verify_mode_refuses_pending_and_applies_nothing() {
+    let db = TestDb::new().await;
+    let embedded = three();
+    let err = boot_with(&settings(&db, "verify", false), embedded)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Pending { versions } if versions == &[V1, V2, V3]),
+        "{err}"
+    );
+    assert!(err.to_string().contains("BLUEFOX_MIGRATE=verify"), "{err}");
+    let client = db.client().await;
+    let exists: Option<String> = client
+        .query_one("SELECT to_regclass('refinery_schema_history')::text", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(exists, None);
+
+    Migrator::new(&client, embedded)
+        .upgrade(Target::Head)
+        .await
+        .unwrap();
+    boot_with(&settings(&db, "verify", false), embedded)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn off_mode_skips_everything() {
+    let db = TestDb::new().await;
+    let s = settings(&db, "off", false);
+    assert_eq!(s.migrate, MigrateMode::Off);
+    let client = boot_with(&s, three()).await.unwrap();
+    let tables: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(tables, 0);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_database_ahead_of_the_binary_warns_or_refuses_in_strict_mode() {
+    let (log, _guard) = capture();
+    let db = TestDb::new().await;
+    boot_with(&settings(&db, "apply", false), three())
+        .await
+        .unwrap();
+    let older = embedded(&[USERS, POSTS], &[]);
+    boot_with(&settings(&db, "apply", false), older)
+        .await
+        .unwrap();
+    let warned = lines(&log, Level::WARN, "does not contain");
+    assert_eq!(warned.len(), 1, "{warned:?}");
+    assert!(
+        warned[0].contains(&format!("versions=[{V3}]")),
+        "{}",
+        warned[0]
+    );
+    let err = boot_with(&settings(&db, "apply", true), older)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::UnknownApplied { versions } if versions == &[V3]),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn drift_is_reported_by_table_and_column() {
+    let (log, _guard) = capture();
+    let db = TestDb::new().await;
+    let embedded = embedded(&[USERS, POSTS, BIO], TABLES);
+    let client = boot_with(&settings(&db, "apply", false), embedded)
+        .await
+        .unwrap();
+    assert!(drift::check(&client, TABLES).await.unwrap().is_clean());
+    client
+        .batch_execute(
+            "ALTER TABLE \"users\" ADD COLUMN \"nickname\" TEXT; \
+             ALTER TABLE \"users\" ALTER COLUMN \"email\" DROP NOT NULL; \
+             ALTER TABLE \"posts\" ALTER COLUMN \"title\" TYPE VARCHAR(120); \
+             CREATE TABLE \"audit\" (\"id\" INT)",
+        )
+        .await
+        .unwrap();
+    let report = drift::check(&client, TABLES).await.unwrap();
+    assert_eq!(
+        report.findings,
+        [
+            Drift::ExtraTable {
+                table: "audit".into()
+            },
+            Drift::TypeMismatch {
+                table: "posts".into(),
+                column: "title".into(),
+                expected: "VARCHAR(80)".into(),
+                actual: "VARCHAR(120)".into(),
+            },
+            Drift::NullabilityMismatch {
+                table: "users".into(),
+                column: "email".into(),
+                expected_nullable: false
+            },
+            Drift::ExtraColumn {
+                table: "users".into(),
+                column: "nickname".into()
+            },
+        ]
+    );
+    log.lock().unwrap().clear();
+    boot_with(&settings(&db, "apply", false), embedded)
+        .await
+        .unwrap();
+    let warned = lines(&log, Level::WARN, "schema drift");
+    assert_eq!(warned.len(), 4, "{warned:?}");
+    assert!(
+        warned[3]
+            .contains("column users.nickname is in the database but not in the models' snapshot"),
+        "{}",
+        warned[3]
+    );
+}
+
+#[tokio::test]
+async fn ddl_waits_at_most_the_statement_lock_timeout() {
+    let db = TestDb::new().await;
+    let client = db.client().await;
+    Migrator::new(&client, embedded(&[USERS, POSTS], &[]))
+        .upgrade(Target::Head)
+        .await
+        .unwrap();
+    let holder = db.client().await;
+    holder
+        .batch_execute("BEGIN; LOCK TABLE \"users\" IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let mut s = settings(&db, "apply", false);
+    s.statement_lock_timeout = Duration::from_millis(200);
+    let err = boot_with(&s, three()).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::MigrationFailed { version, sqlstate, .. } if *version == V3 && sqlstate == "55P03"),
+        "{err}"
+    );
+    holder.batch_execute("ROLLBACK").await.unwrap();
+    boot_with(&s, three()).await.unwrap();
+    assert_eq!(history_rows(&client).await.len(), 3);
+}
