@@ -40,7 +40,10 @@ pub const EMBEDDED_FILE_NAME: &str = "bluefox_embedded.rs";
 #[macro_export]
 macro_rules! embedded {
     () => {{
-        include!(concat!(env!("OUT_DIR"), "/bluefox_embedded.rs"));
-        &BLUEFOX_EMBEDDED
+        // A module, because `include!` of items is not allowed in statement position.
+        mod __bluefox_embedded {
+            include!(concat!(env!("OUT_DIR"), "/bluefox_embedded.rs"));
+        }
+        &__bluefox_embedded::BLUEFOX_EMBEDDED
     }};
 }

@@ -1,0 +1,282 @@
+//! The [`Builder`]: reads a crate's models and migrations ([`Builder::load`]), turns them into
+//! the generated file, warnings and rerun lines ([`Builder::generate`], which writes nothing),
+//! and, in a build script, writes and prints them ([`Builder::run`]).
+
+use crate::discover::{self, Discovery};
+use crate::emit::Generated;
+use crate::env::{self, DotEnvFile, Origin, Setting, DATABASE_URL, MODELS_MODULE};
+use crate::error::Error;
+use crate::lint;
+use crate::migrations::{self, MigrationsDir};
+use crate::model::{self, ModelStruct, SourceFile};
+use crate::warning::{self, Warning};
+use bluefox_core::schema::Schema;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The file written into OUT_DIR; `bluefox_runtime::embedded!()` includes it.
+pub const EMBEDDED_FILE_NAME: &str = "bluefox_embedded.rs";
+
+/// The migrations directory, relative to the crate root, unless set otherwise.
+pub const DEFAULT_MIGRATIONS_DIR: &str = "migrations";
+
+/// Configures and runs bluefox's code generation for one crate. `configure()` is
+/// `Builder::from_env().run()` with the error report printed; tests and tools (the `bluefox`
+/// command) set the paths themselves and call [`Builder::load`] or [`Builder::generate`].
+#[derive(Debug, Clone, Default)]
+pub struct Builder {
+    crate_dir: Option<PathBuf>,
+    crate_name: Option<String>,
+    out_dir: Option<PathBuf>,
+    models_module: Option<Setting>,
+    migrations_dir: Option<String>,
+}
+
+/// Everything read from a crate: its model files, the schema they describe, its migrations and
+/// the warnings about them.
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// The crate root.
+    pub crate_dir: PathBuf,
+    /// The `.env` files that apply (crate root, then workspace root).
+    pub dotenv_files: Vec<DotEnvFile>,
+    /// Which files hold the models, and why.
+    pub discovery: Discovery,
+    /// The models, in file order.
+    pub models: Vec<ModelStruct>,
+    /// The schema the models describe.
+    pub schema: Schema,
+    /// `migrations/`.
+    pub migrations: MigrationsDir,
+    /// The migrations directory, relative to the crate root.
+    pub migrations_dir: String,
+    /// Every warning, sorted.
+    pub warnings: Vec<Warning>,
+}
+
+impl Builder {
+    /// A builder with nothing set: set at least [`Builder::crate_dir`].
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// A builder from what cargo gives a build script: `CARGO_MANIFEST_DIR`, `CARGO_PKG_NAME`,
+    /// `OUT_DIR`, and `MODELS_MODULE` when set in the environment (else `.env` is read later).
+    pub fn from_env() -> Builder {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        Builder {
+            crate_dir: var("CARGO_MANIFEST_DIR").map(PathBuf::from),
+            crate_name: var("CARGO_PKG_NAME"),
+            out_dir: var("OUT_DIR").map(PathBuf::from),
+            models_module: var(MODELS_MODULE).map(|value| Setting {
+                value: value.trim().to_string(),
+                origin: Origin::Environment,
+            }),
+            migrations_dir: None,
+        }
+    }
+
+    /// The crate root (where `Cargo.toml`, `src/` and `migrations/` are).
+    pub fn crate_dir(mut self, dir: impl Into<PathBuf>) -> Builder {
+        self.crate_dir = Some(dir.into());
+        self
+    }
+
+    /// The package name, used for module paths in messages (`-` becomes `_`). Defaults to
+    /// `[package] name` of the crate's `Cargo.toml`.
+    pub fn crate_name(mut self, name: impl Into<String>) -> Builder {
+        self.crate_name = Some(name.into());
+        self
+    }
+
+    /// Where [`Builder::run`] writes the generated file.
+    pub fn out_dir(mut self, dir: impl Into<PathBuf>) -> Builder {
+        self.out_dir = Some(dir.into());
+        self
+    }
+
+    /// Reads only this module (`crate::db::models` or `src/db/models.rs`), as `MODELS_MODULE`
+    /// would; overrides the environment and `.env`.
+    pub fn models_module(mut self, value: impl Into<String>) -> Builder {
+        self.models_module = Some(Setting {
+            value: value.into(),
+            origin: Origin::Builder,
+        });
+        self
+    }
+
+    /// The migrations directory relative to the crate root (default `migrations`).
+    pub fn migrations_dir(mut self, dir: impl Into<String>) -> Builder {
+        self.migrations_dir = Some(dir.into());
+        self
+    }
+
+    fn dir(&self) -> Result<&Path, Error> {
+        self.crate_dir.as_deref().ok_or(Error::MissingEnv {
+            name: "CARGO_MANIFEST_DIR",
+        })
+    }
+
+    fn name(&self, crate_dir: &Path) -> String {
+        if let Some(name) = &self.crate_name {
+            return name.clone();
+        }
+        let from_manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml"))
+            .ok()
+            .and_then(|text| toml::from_str::<toml::Table>(&text).ok())
+            .and_then(|t| t.get("package")?.get("name")?.as_str().map(str::to_string));
+        from_manifest.unwrap_or_else(|| "crate".to_string())
+    }
+
+    /// Reads the crate: discovers and parses the model files, reads `migrations/`, and collects
+    /// every warning. Reads files, writes nothing.
+    ///
+    /// # Errors
+    ///
+    /// An [`Error`] naming the file (and line) for anything that would make the migrations
+    /// wrong: an unresolved `MODELS_MODULE`, a model that cannot be read, a malformed
+    /// migration or snapshot, two migrations with one version, an unreadable file.
+    pub fn load(&self) -> Result<Project, Error> {
+        let crate_dir = self.dir()?;
+        let crate_name = self.name(crate_dir);
+        let migrations_dir = self
+            .migrations_dir
+            .clone()
+            .unwrap_or_else(|| DEFAULT_MIGRATIONS_DIR.to_string());
+        let dotenv_files = env::dotenv_files(crate_dir)?;
+        let setting = match &self.models_module {
+            Some(setting) => Some(setting.clone()),
+            None => env::lookup(MODELS_MODULE, None, &dotenv_files)?,
+        };
+        let discovery = discover::discover(crate_dir, &crate_name, setting.as_ref())?;
+
+        let mut warnings = Vec::new();
+        let mut models = Vec::new();
+        for rel in &discovery.files {
+            let source = discover::read_source(crate_dir, &crate_name, rel)?;
+            let parsed = model::parse_file(&source)?;
+            warnings.extend(lint::wrong_base(&parsed.others));
+            models.extend(parsed.models);
+        }
+        let schema = model::assemble(&models)?;
+        warnings.extend(lint::stray_models(
+            &stray_models(crate_dir, &crate_name, &discovery)?,
+            &discovery.mode,
+        ));
+
+        let migrations = migrations::read(crate_dir, &migrations_dir)?;
+        warnings.extend(migrations.warnings.iter().cloned());
+        let changes = bluefox_core::diff::diff(&migrations.snapshot.schema, &schema);
+        warnings.extend(lint::pending(&changes));
+        warning::sort(&mut warnings);
+
+        Ok(Project {
+            crate_dir: crate_dir.to_path_buf(),
+            dotenv_files,
+            discovery,
+            models,
+            schema,
+            migrations,
+            migrations_dir,
+            warnings,
+        })
+    }
+
+    /// Produces the generated file, the sorted warnings and the rerun lines, without writing
+    /// anything.
+    ///
+    /// The rerun set is `src` (a directory, so new files anywhere in it are seen), each model
+    /// file, the migrations directory and each `.env` that exists, relative to the crate root;
+    /// plus `MODELS_MODULE` and `DATABASE_URL`. The migrations directory is listed even before
+    /// it exists, so its creation is seen; until then cargo counts the missing path as changed
+    /// and reruns the build script on every build.
+    ///
+    /// # Errors
+    ///
+    /// As [`Builder::load`].
+    pub fn generate(&self) -> Result<Generated, Error> {
+        let project = self.load()?;
+        let code = crate::codegen::render(
+            &project.migrations.embedded(),
+            &project.migrations.embedded_snapshot(),
+        )?;
+        let mut rerun_if_changed: Vec<String> = project
+            .dotenv_files
+            .iter()
+            .map(|f| f.rel_path.clone())
+            .chain([project.migrations_dir.clone(), "src".to_string()])
+            .chain(project.discovery.files.iter().cloned())
+            .collect();
+        rerun_if_changed.sort();
+        rerun_if_changed.dedup();
+        Ok(Generated {
+            file_name: EMBEDDED_FILE_NAME,
+            code,
+            warnings: project.warnings,
+            rerun_if_changed,
+            rerun_if_env_changed: vec![MODELS_MODULE.to_string(), DATABASE_URL.to_string()],
+        })
+    }
+
+    /// [`Builder::generate`], then writes the file into OUT_DIR (only when its bytes changed, so
+    /// nothing downstream recompiles for nothing) and prints the `cargo:` lines to stdout.
+    ///
+    /// # Errors
+    ///
+    /// As [`Builder::load`], plus [`Error::MissingEnv`] without OUT_DIR and [`Error::Io`] when
+    /// the file cannot be written.
+    pub fn run(&self) -> Result<Generated, Error> {
+        self.run_to(&mut std::io::stdout().lock())
+    }
+
+    /// [`Builder::run`], printing to `out` instead of stdout.
+    ///
+    /// # Errors
+    ///
+    /// As [`Builder::run`].
+    pub fn run_to(&self, out: &mut impl Write) -> Result<Generated, Error> {
+        let generated = self.generate()?;
+        let out_dir = self
+            .out_dir
+            .as_deref()
+            .ok_or(Error::MissingEnv { name: "OUT_DIR" })?;
+        let path = out_dir.join(generated.file_name);
+        let unchanged = std::fs::read(&path).is_ok_and(|old| old == generated.code.as_bytes());
+        if !unchanged {
+            std::fs::write(&path, &generated.code).map_err(|source| Error::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
+        }
+        generated.emit_to(out).map_err(|source| Error::Io {
+            path: "stdout".to_string(),
+            source,
+        })?;
+        Ok(generated)
+    }
+
+    /// The crate root as set, for error reports.
+    pub fn crate_dir_path(&self) -> Option<&Path> {
+        self.crate_dir.as_deref()
+    }
+}
+
+/// `BluefoxBase` structs in `.rs` files under `src` that discovery did not pick: a text scan
+/// first, a parse only of the files that mention the name.
+fn stray_models(
+    crate_dir: &Path,
+    crate_name: &str,
+    discovery: &Discovery,
+) -> Result<Vec<model::StrayModel>, Error> {
+    let mut strays = Vec::new();
+    for rel in discover::rs_files_under(crate_dir, "src")? {
+        if discovery.files.contains(&rel) {
+            continue;
+        }
+        let source: SourceFile = discover::read_source(crate_dir, crate_name, &rel)?;
+        if model::mentions_bluefox_base(&source.text) {
+            strays.extend(model::parse_stray(&source));
+        }
+    }
+    Ok(strays)
+}

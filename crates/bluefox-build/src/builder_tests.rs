@@ -1,0 +1,272 @@
+//! The whole pipeline on temp crates: the exact lines a build script prints, the rerun set,
+//! MODELS_MODULE, errors, determinism.
+
+use crate::{Builder, Error};
+use std::fs;
+use std::path::Path;
+
+const USERS: &str = r#"use bluefox_runtime::BluefoxBase;
+
+#[derive(BluefoxBase)]
+#[bluefox(table = "users")]
+pub struct User {
+    #[bluefox(primary_key)]
+    pub id: i64,
+    pub email: String,
+}
+"#;
+
+const POSTS: &str = r#"use sqlx::FromRow;
+
+#[derive(Debug, FromRow)]
+pub struct Post {
+    pub id: i64,
+}
+"#;
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let path = root.join(rel);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, text).unwrap();
+}
+
+fn app(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "Cargo.toml",
+        "[package]\nname = \"example-app\"\nversion = \"0.1.0\"\n\n[workspace]\n",
+    );
+    for (rel, text) in files {
+        write(tmp.path(), rel, text);
+    }
+    tmp
+}
+
+fn lines(builder: &Builder) -> String {
+    let generated = builder.generate().unwrap();
+    let mut out = Vec::new();
+    generated.emit_to(&mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn fresh_crate_prints_rerun_set_and_warnings_in_order() {
+    let tmp = app(&[
+        ("src/main.rs", "mod users;\nfn main() {}\n"),
+        ("src/users/models.rs", USERS),
+        ("src/posts/models.rs", POSTS),
+        (
+            "src/lib.rs",
+            "#[derive(bluefox_runtime::BluefoxBase)]\npub struct Orphan { pub id: i64 }\n",
+        ),
+        ("migrations/v1_x.sql", "SELECT 1;\n"),
+        (".env", "DATABASE_URL=postgres://localhost/x\n"),
+    ]);
+    let builder = Builder::new().crate_dir(tmp.path());
+    assert_eq!(
+        lines(&builder),
+        "cargo:rerun-if-env-changed=MODELS_MODULE\n\
+         cargo:rerun-if-env-changed=DATABASE_URL\n\
+         cargo:rerun-if-changed=.env\n\
+         cargo:rerun-if-changed=migrations\n\
+         cargo:rerun-if-changed=src\n\
+         cargo:rerun-if-changed=src/posts/models.rs\n\
+         cargo:rerun-if-changed=src/users/models.rs\n\
+         cargo:warning=bluefox: migrations/v1_x.sql: this file is ignored: refinery and bluefox \
+         read only migrations named V{version}__{name}.sql (and bluefox_snapshot.json) in \
+         migrations. Rename it to that pattern or move it out of migrations.\n\
+         cargo:warning=bluefox: src/lib.rs:2: Model example_app::Orphan derives BluefoxBase but \
+         src/lib.rs is not a models file, so it won't be tracked by Bluefox migrations. Move it \
+         into src/models.rs (or src/<module>/models.rs), or set MODELS_MODULE to the module that \
+         holds your models.\n\
+         cargo:warning=bluefox: src/posts/models.rs:4: Model example_app::posts::models::Post \
+         derives sqlx::FromRow but not BluefoxBase. It won't be tracked by Bluefox migrations. \
+         Derive BluefoxBase instead.\n\
+         cargo:warning=bluefox: pending model change not captured by a migration: table users \
+         added\n\
+         cargo:warning=bluefox: run `bluefox make \"<message>\"` (make migrate-make \
+         m=\"<message>\") to capture it\n"
+    );
+}
+
+#[test]
+fn models_matching_the_snapshot_are_silent_and_embedded() {
+    let tmp = app(&[("src/models.rs", USERS)]);
+    let project = Builder::new().crate_dir(tmp.path()).load().unwrap();
+    let snapshot = bluefox_core::snapshot::Snapshot::new(project.schema.clone());
+    write(
+        tmp.path(),
+        "migrations/bluefox_snapshot.json",
+        &snapshot.to_text(),
+    );
+    write(
+        tmp.path(),
+        "migrations/V20260101000000__add_users.sql",
+        "-- bluefox: add users\n-- parent: base\n-- bluefox:up\nCREATE TABLE \"users\" ();\n",
+    );
+    let generated = Builder::new().crate_dir(tmp.path()).generate().unwrap();
+    assert_eq!(generated.warnings, []);
+    assert!(
+        generated.code.contains("version: 20260101000000,"),
+        "{}",
+        generated.code
+    );
+    assert!(
+        generated.code.contains("name: \"users\","),
+        "{}",
+        generated.code
+    );
+}
+
+#[test]
+fn generate_is_deterministic_ten_times() {
+    let tmp = app(&[
+        ("src/models.rs", USERS),
+        ("src/posts/models.rs", POSTS),
+        ("migrations/V1__a.sql", "SELECT 1;\r\n"),
+        (
+            "migrations/V2__b.sql",
+            "-- bluefox: b\n-- parent: 1\n-- bluefox:up\nSELECT 2;\n",
+        ),
+    ]);
+    let builder = Builder::new().crate_dir(tmp.path());
+    let first = builder.generate().unwrap();
+    for _ in 0..10 {
+        assert_eq!(builder.generate().unwrap(), first);
+    }
+    let path = tmp.path().to_string_lossy().to_string();
+    assert!(!first.code.contains(&path));
+    assert!(first.rerun_if_changed.iter().all(|p| !p.starts_with('/')));
+}
+
+#[test]
+fn models_module_in_dotenv_skips_the_convention() {
+    let tmp = app(&[
+        ("src/models.rs", USERS),
+        (
+            "src/db/models.rs",
+            &USERS.replace("\"users\"", "\"accounts\""),
+        ),
+        (".env", "MODELS_MODULE=crate::db::models\n"),
+    ]);
+    let generated = Builder::new().crate_dir(tmp.path()).generate().unwrap();
+    assert_eq!(
+        generated.rerun_if_changed,
+        [".env", "migrations", "src", "src/db/models.rs"]
+    );
+    let warnings: Vec<String> = generated.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        warnings,
+        [
+            "bluefox: src/models.rs:5: Model example_app::models::User derives BluefoxBase but \
+             src/models.rs is outside MODELS_MODULE=crate::db::models (from .env), so it won't be \
+             tracked by Bluefox migrations. Move it into that module, or change MODELS_MODULE.",
+            "bluefox: pending model change not captured by a migration: table accounts added",
+            "bluefox: run `bluefox make \"<message>\"` (make migrate-make m=\"<message>\") to \
+             capture it",
+        ]
+    );
+}
+
+#[test]
+fn unresolved_models_module_is_an_error_with_what_was_tried() {
+    let tmp = app(&[("src/models.rs", USERS)]);
+    let err = Builder::new()
+        .crate_dir(tmp.path())
+        .models_module("crate::nowhere")
+        .generate()
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::ModelsModuleUnresolved { .. }),
+        "{err:?}"
+    );
+    let report = err.report(tmp.path());
+    assert_eq!(
+        report[0],
+        "bluefox: MODELS_MODULE=crate::nowhere (from Builder::models_module) names no module: \
+         tried src/nowhere.rs, src/nowhere/mod.rs"
+    );
+    assert!(report[1].starts_with("help: set MODELS_MODULE to a module path"));
+}
+
+#[test]
+fn model_error_report_has_place_line_and_caret() {
+    let tmp = app(&[(
+        "src/models.rs",
+        "#[derive(bluefox_runtime::BluefoxBase)]\npub struct User {\n    pub avatar: Image,\n}\n",
+    )]);
+    let err = Builder::new().crate_dir(tmp.path()).generate().unwrap_err();
+    assert!(matches!(err, Error::Model(_)), "{err:?}");
+    let mut out = Vec::new();
+    crate::emit_error_to(&err, tmp.path(), &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("cargo::error=bluefox: src/models.rs:3:"),
+        "{text}"
+    );
+    assert_eq!(lines[1], "cargo::error=3 |     pub avatar: Image,");
+    assert!(lines[2].starts_with("cargo::error=  |"), "{text}");
+    assert!(lines[2].ends_with('^'), "{text}");
+}
+
+#[test]
+fn run_writes_only_when_bytes_change() {
+    let tmp = app(&[("src/models.rs", USERS)]);
+    let out_dir = tempfile::tempdir().unwrap();
+    let builder = Builder::new().crate_dir(tmp.path()).out_dir(out_dir.path());
+    let mut sink = Vec::new();
+    builder.run_to(&mut sink).unwrap();
+    let file = out_dir.path().join(crate::EMBEDDED_FILE_NAME);
+    let first = fs::metadata(&file).unwrap().modified().unwrap();
+    // Make any rewrite visible in the modification time, whatever the file system's resolution.
+    let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+    fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    builder.run_to(&mut sink).unwrap();
+    assert_eq!(fs::metadata(&file).unwrap().modified().unwrap(), old);
+    assert_ne!(first, old);
+    write(tmp.path(), "migrations/V1__a.sql", "SELECT 1;\n");
+    builder.run_to(&mut sink).unwrap();
+    assert_ne!(fs::metadata(&file).unwrap().modified().unwrap(), old);
+}
+
+#[test]
+fn workspace_dotenv_is_watched_relative_to_the_crate() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"apps/web\"]\n",
+    );
+    write(tmp.path(), ".env", "MODELS_MODULE=crate::db::models\n");
+    let web = tmp.path().join("apps/web");
+    write(
+        &web,
+        "Cargo.toml",
+        "[package]\nname = \"web\"\nversion = \"0.1.0\"\n",
+    );
+    write(&web, "src/db/models.rs", USERS);
+    write(&web, "src/models.rs", "");
+    let generated = Builder::new().crate_dir(&web).generate().unwrap();
+    assert_eq!(
+        generated.rerun_if_changed,
+        ["../../.env", "migrations", "src", "src/db/models.rs"]
+    );
+    assert_eq!(
+        generated.rerun_if_env_changed,
+        ["MODELS_MODULE", "DATABASE_URL"]
+    );
+    // The crate name comes from its Cargo.toml when not set.
+    assert_eq!(
+        generated.warnings[0].to_string(),
+        "bluefox: pending model change not captured by a migration: table users added"
+    );
+    let project = Builder::new().crate_dir(&web).load().unwrap();
+    assert_eq!(project.models[0].rust_path, "web::db::models::User");
+}

@@ -1,0 +1,227 @@
+//! Everything that stops a build, and the report `configure()` prints for it: the message with
+//! its place, the offending line, and the fix.
+
+use bluefox_core::migration_file::MigrationFileError;
+use std::path::Path;
+
+/// Why bluefox-build could not generate. Every message names the file (and line, where there is
+/// one) and says what to do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A variable cargo sets for build scripts is missing.
+    #[error(
+        "{name} is not set: bluefox_build::configure() must run in a build script (cargo sets \
+         {name} there); elsewhere, use Builder::new() and set the paths"
+    )]
+    MissingEnv {
+        /// The variable.
+        name: &'static str,
+    },
+    /// A file or directory could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path, relative to the crate root where possible.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A `.env` file is malformed.
+    #[error("{path}: cannot read .env: {message}; fix the line (KEY=value) or remove it")]
+    DotEnv {
+        /// The file, relative to the crate root.
+        path: String,
+        /// What dotenvy reported.
+        message: String,
+    },
+    /// `MODELS_MODULE` names no file.
+    #[error(
+        "MODELS_MODULE={value} ({origin}) names no module: tried {}",
+        tried.join(", ")
+    )]
+    ModelsModuleUnresolved {
+        /// The value as written.
+        value: String,
+        /// Where it was set (`from .env`).
+        origin: String,
+        /// Every path tried, relative to the crate root.
+        tried: Vec<String>,
+    },
+    /// A model could not be read (syn error, unsupported type, unknown key, bad identifier).
+    #[error("{0}")]
+    Model(Box<crate::model::ModelError>),
+    /// A migration file is malformed (its message names the file and line).
+    #[error("{0}")]
+    MigrationFile(#[from] MigrationFileError),
+    /// The migrations do not form a valid set (two with one version).
+    #[error("{0}")]
+    MigrationSet(#[from] bluefox_core::migration_set::MigrationSetError),
+    /// The snapshot file is malformed (its message starts with the file name).
+    #[error("{dir}/{source}")]
+    Snapshot {
+        /// The migrations directory, relative to the crate root.
+        dir: String,
+        /// What is wrong with it.
+        source: bluefox_core::snapshot::SnapshotError,
+    },
+    /// The generated tokens did not parse: a bug in bluefox-build, never the user's input.
+    #[error("bluefox-build generated invalid Rust ({0}); please report this as a bug")]
+    Codegen(String),
+}
+
+impl From<crate::model::ModelError> for Error {
+    fn from(error: crate::model::ModelError) -> Error {
+        Error::Model(Box::new(error))
+    }
+}
+
+/// Where an error points: a file relative to the crate root, a 1-based line and maybe a column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    /// The file, relative to the crate root.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, when known.
+    pub column: Option<usize>,
+}
+
+impl Error {
+    /// Where the error points, read from the `file:line[:column]: ` that starts its message.
+    pub fn place(&self) -> Option<Place> {
+        if let Error::Model(err) = self {
+            let location = err.location();
+            return Some(Place {
+                file: location.file.clone(),
+                line: location.line,
+                column: Some(location.column),
+            });
+        }
+        parse_place(&self.to_string())
+    }
+
+    /// The fix, when the message does not already end with one.
+    pub fn help(&self) -> Option<String> {
+        match self {
+            Error::ModelsModuleUnresolved { .. } => Some(
+                "set MODELS_MODULE to a module path such as crate::db::models or a file path \
+                 such as src/db/models.rs, or remove it to use the convention (src/models.rs, \
+                 src/models/, src/*/models.rs)"
+                    .to_string(),
+            ),
+            _ => None,
+        }
+    }
+
+    /// The report `configure()` prints, one line each: the message (`bluefox: file:line:col:
+    /// message`), the offending source line when the file can be read from `crate_dir`, and the
+    /// fix.
+    pub fn report(&self, crate_dir: &Path) -> Vec<String> {
+        let mut lines = vec![format!("bluefox: {self}")];
+        if let Some(place) = self.place() {
+            let text = match self {
+                Error::Model(err) => Some(err.source_line().trim_end().to_string()),
+                _ => std::fs::read_to_string(crate_dir.join(&place.file))
+                    .ok()
+                    .and_then(|s| {
+                        let line = s.lines().nth(place.line.saturating_sub(1))?;
+                        Some(line.trim_end().to_string())
+                    }),
+            };
+            if let Some(text) = text.filter(|t| !t.trim().is_empty()) {
+                let number = place.line.to_string();
+                lines.push(format!("{number} | {text}"));
+                if let Some(column) = place.column {
+                    let pad: String = text
+                        .chars()
+                        .take(column.saturating_sub(1))
+                        .map(|c| if c == '\t' { '\t' } else { ' ' })
+                        .collect();
+                    lines.push(format!("{} | {pad}^", " ".repeat(number.len())));
+                }
+            }
+        }
+        if let Some(help) = self.help() {
+            lines.push(format!("help: {help}"));
+        }
+        lines
+    }
+}
+
+/// Reads `file:line[:column]: ` at the start of a message.
+fn parse_place(message: &str) -> Option<Place> {
+    let (head, _) = message.split_once(": ")?;
+    let mut parts = head.rsplitn(3, ':');
+    let last = parts.next()?;
+    let middle = parts.next()?;
+    match parts.next() {
+        Some(file) if middle.parse::<usize>().is_ok() && last.parse::<usize>().is_ok() => {
+            Some(Place {
+                file: file.to_string(),
+                line: middle.parse().ok()?,
+                column: last.parse().ok(),
+            })
+        }
+        _ => {
+            let line = last.parse().ok()?;
+            let file = head.rsplit_once(':')?.0.to_string();
+            (!file.contains(' ')).then_some(Place {
+                file,
+                line,
+                column: None,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn place_is_read_from_the_message() {
+        assert_eq!(
+            parse_place("src/models.rs:12:5: unknown key"),
+            Some(Place {
+                file: "src/models.rs".into(),
+                line: 12,
+                column: Some(5)
+            })
+        );
+        assert_eq!(
+            parse_place("migrations/V1__a.sql:3: no `-- parent:` line"),
+            Some(Place {
+                file: "migrations/V1__a.sql".into(),
+                line: 3,
+                column: None
+            })
+        );
+        assert_eq!(
+            parse_place("MODELS_MODULE=x (from .env) names no module: tried"),
+            None
+        );
+        assert_eq!(parse_place("migrations/V1.sql: bad name"), None);
+    }
+
+    #[test]
+    fn report_shows_the_line_a_caret_and_no_panic_words() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tmp.path().join("migrations")).unwrap();
+        std::fs::write(
+            tmp.path().join("migrations/V1__a.sql"),
+            "-- bluefox: a\nSELECT 1;\n-- bluefox:up\n",
+        )
+        .unwrap();
+        let err = Error::MigrationFile(
+            bluefox_core::migration_file::MigrationFile::parse(
+                "migrations/V1__a.sql",
+                "-- bluefox: a\nSELECT 1;\n-- bluefox:up\n",
+            )
+            .unwrap_err(),
+        );
+        let report = err.report(tmp.path());
+        assert_eq!(report.len(), 2, "{report:?}");
+        assert!(report[0].starts_with("bluefox: migrations/V1__a.sql:2: SQL before"));
+        assert_eq!(report[1], "2 | SELECT 1;");
+    }
+}
