@@ -7,9 +7,9 @@ use std::io::Write;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
-/// The log filter without RUST_LOG: bluefox's own progress, and only warnings from the rest.
-const DEFAULT_FILTER: &str =
-    "warn,bluefox_cli=info,bluefox_runtime=info,bluefox_build=info,bluefox_core=info";
+/// The log filter without RUST_LOG: warnings only (drift, unknown versions). The command prints
+/// its own progress lines, so the runtime's per-migration info lines would only repeat them.
+const DEFAULT_FILTER: &str = "warn";
 
 fn main() -> ExitCode {
     // Usage errors exit 2 and --help/--version exit 0, both printed by clap.

@@ -51,7 +51,7 @@ fn json(run: &Run) -> serde_json::Value {
 
 #[test]
 fn upgrade_downgrade_current_history_heads_and_check_db() {
-    let db = TestDb::new();
+    let db = TestDb::new("bluefox_cli");
     let (fixture, v1, v2) = two_migrations();
     let bf = |args: &[&str]| fixture.bluefox_db(&db.url, args);
 
@@ -253,7 +253,7 @@ fn sql_needs_no_server_and_applied_with_psql_leaves_nothing_to_do() {
     );
 
     // The script applied by psql is what `upgrade` would have done.
-    let db = TestDb::new();
+    let db = TestDb::new("bluefox_cli");
     let file = support::scratch(&fixture, "upgrade.sql");
     std::fs::write(&file, script).unwrap();
     db.psql_file(&file);
@@ -276,7 +276,7 @@ fn sql_needs_no_server_and_applied_with_psql_leaves_nothing_to_do() {
 
 #[test]
 fn database_url_comes_from_the_dir_crates_env_and_the_environment_wins() {
-    let db = TestDb::new();
+    let db = TestDb::new("bluefox_cli");
     let fixture = Fixture::new(USERS);
     fixture.bluefox(&["make", "add users table"]).ok();
     fixture.write(".env", &format!("DATABASE_URL={}\n", db.url));
@@ -316,7 +316,7 @@ fn database_url_comes_from_the_dir_crates_env_and_the_environment_wins() {
 
 #[test]
 fn an_edited_applied_migration_is_reported_by_history_and_refused_by_upgrade() {
-    let db = TestDb::new();
+    let db = TestDb::new("bluefox_cli");
     let (fixture, v1, v2) = two_migrations();
     let bf = |args: &[&str]| fixture.bluefox_db(&db.url, args);
     assert_steps(

@@ -132,9 +132,20 @@ impl FkAction {
         let norm: String = text
             .trim()
             .chars()
-            .map(|c| if c == '_' || c == '-' { ' ' } else { c.to_ascii_lowercase() })
+            .map(|c| {
+                if c == '_' || c == '-' {
+                    ' '
+                } else {
+                    c.to_ascii_lowercase()
+                }
+            })
             .collect();
-        match norm.split_whitespace().collect::<Vec<_>>().join(" ").as_str() {
+        match norm
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .as_str()
+        {
             "no action" => Some(FkAction::NoAction),
             "restrict" => Some(FkAction::Restrict),
             "cascade" => Some(FkAction::Cascade),
@@ -190,7 +201,10 @@ mod tests {
     fn quoting_doubles_quotes() {
         assert_eq!(quote_ident("user"), "\"user\"");
         assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
-        assert_eq!(quote_literal("x'); DROP TABLE users; --"), "'x''); DROP TABLE users; --'");
+        assert_eq!(
+            quote_literal("x'); DROP TABLE users; --"),
+            "'x''); DROP TABLE users; --'"
+        );
     }
 
     #[test]

@@ -130,7 +130,7 @@ fn lines(log: &Log, level: Level, containing: &str) -> Vec<String> {
 #[tokio::test(flavor = "current_thread")]
 async fn boot_applies_logs_and_then_applies_nothing() {
     let (log, _guard) = capture();
-    let db = TestDb::new().await;
+    let db = TestDb::new("bluefox_t");
     let embedded = embedded(&[USERS, POSTS, BIO], TABLES);
     let client = boot_with(&settings(&db, "apply", false), embedded)
         .await
@@ -167,7 +167,7 @@ async fn boot_applies_logs_and_then_applies_nothing() {
 
 #[tokio::test]
 async fn verify_mode_refuses_pending_and_applies_nothing() {
-    let db = TestDb::new().await;
+    let db = TestDb::new("bluefox_t");
     let embedded = three();
     let err = boot_with(&settings(&db, "verify", false), embedded)
         .await
@@ -196,7 +196,7 @@ async fn verify_mode_refuses_pending_and_applies_nothing() {
 
 #[tokio::test]
 async fn off_mode_skips_everything() {
-    let db = TestDb::new().await;
+    let db = TestDb::new("bluefox_t");
     let s = settings(&db, "off", false);
     assert_eq!(s.migrate, MigrateMode::Off);
     let client = boot_with(&s, three()).await.unwrap();
@@ -214,7 +214,7 @@ async fn off_mode_skips_everything() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_database_ahead_of_the_binary_warns_or_refuses_in_strict_mode() {
     let (log, _guard) = capture();
-    let db = TestDb::new().await;
+    let db = TestDb::new("bluefox_t");
     boot_with(&settings(&db, "apply", false), three())
         .await
         .unwrap();
@@ -241,7 +241,7 @@ async fn a_database_ahead_of_the_binary_warns_or_refuses_in_strict_mode() {
 #[tokio::test(flavor = "current_thread")]
 async fn drift_is_reported_by_table_and_column() {
     let (log, _guard) = capture();
-    let db = TestDb::new().await;
+    let db = TestDb::new("bluefox_t");
     let embedded = embedded(&[USERS, POSTS, BIO], TABLES);
     let client = boot_with(&settings(&db, "apply", false), embedded)
         .await
@@ -296,7 +296,7 @@ async fn drift_is_reported_by_table_and_column() {
 
 #[tokio::test]
 async fn ddl_waits_at_most_the_statement_lock_timeout() {
-    let db = TestDb::new().await;
+    let db = TestDb::new("bluefox_t");
     let client = db.client().await;
     Migrator::new(&client, embedded(&[USERS, POSTS], &[]))
         .upgrade(Target::Head)

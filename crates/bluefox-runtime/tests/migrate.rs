@@ -11,7 +11,7 @@ use support::*;
 
 #[tokio::test]
 async fn applies_everything_then_nothing() {
-    let db = TestDb::new().await;
+    let db = TestDb::new("bluefox_t");
     let client = db.client().await;
     let embedded = three();
     let report = Migrator::new(&client, embedded)
@@ -70,7 +70,7 @@ async fn applies_everything_then_nothing() {
 
 #[tokio::test]
 async fn upgrades_by_steps_and_to_a_version() {
-    let db = TestDb::new().await;
+    let db = TestDb::new("bluefox_t");
     let client = db.client().await;
     let migrator = Migrator::new(&client, three());
     let one = migrator.upgrade(Target::Forward(1)).await.unwrap();
@@ -105,7 +105,7 @@ async fn upgrades_by_steps_and_to_a_version() {
 
 #[tokio::test]
 async fn downgrades_and_upgrades_back_to_the_same_catalog() {
-    let db = TestDb::new().await;
+    let db = TestDb::new("bluefox_t");
     let client = db.client().await;
     let migrator = Migrator::new(&client, three());
     migrator.upgrade(Target::Head).await.unwrap();
@@ -162,7 +162,7 @@ async fn downgrades_and_upgrades_back_to_the_same_catalog() {
 
 #[tokio::test]
 async fn irreversible_migration_stops_the_downgrade_before_anything_runs() {
-    let db = TestDb::new().await;
+    let db = TestDb::new("bluefox_t");
     let client = db.client().await;
     let (v, n, up, _) = POSTS;
     let embedded = embedded(&[USERS, (v, n, up, None), BIO], &[]);
@@ -184,7 +184,7 @@ async fn irreversible_migration_stops_the_downgrade_before_anything_runs() {
 
 #[tokio::test]
 async fn an_older_binary_rolls_back_with_the_stored_down_sql() {
-    let db = TestDb::new().await;
+    let db = TestDb::new("bluefox_t");
     let client = db.client().await;
     Migrator::new(&client, three())
         .upgrade(Target::Head)
@@ -229,7 +229,7 @@ async fn an_older_binary_rolls_back_with_the_stored_down_sql() {
 
 #[tokio::test]
 async fn edited_migration_is_refused_with_both_checksums() {
-    let db = TestDb::new().await;
+    let db = TestDb::new("bluefox_t");
     let client = db.client().await;
     let original = three();
     Migrator::new(&client, original)
@@ -278,7 +278,7 @@ async fn edited_migration_is_refused_with_both_checksums() {
 
 #[tokio::test]
 async fn a_failing_down_sql_is_rolled_back_and_names_the_migration() {
-    let db = TestDb::new().await;
+    let db = TestDb::new("bluefox_t");
     let client = db.client().await;
     let (v, n, up, _) = BIO;
     let embedded = embedded(
@@ -328,7 +328,7 @@ async fn a_failing_down_sql_is_rolled_back_and_names_the_migration() {
 
 #[tokio::test]
 async fn corrupt_history_rows_are_typed_errors() {
-    let db = TestDb::new().await;
+    let db = TestDb::new("bluefox_t");
     let client = db.client().await;
     let migrator = Migrator::new(&client, three());
     migrator.upgrade(Target::Forward(2)).await.unwrap();
@@ -363,7 +363,7 @@ async fn corrupt_history_rows_are_typed_errors() {
 
 #[tokio::test]
 async fn a_failing_migration_leaves_nothing_and_keeps_earlier_ones() {
-    let db = TestDb::new().await;
+    let db = TestDb::new("bluefox_t");
     let client = db.client().await;
     let bad = (
         V2,
@@ -417,7 +417,7 @@ async fn a_failing_migration_leaves_nothing_and_keeps_earlier_ones() {
 
 #[tokio::test]
 async fn a_pending_migration_older_than_the_newest_applied_is_refused() {
-    let db = TestDb::new().await;
+    let db = TestDb::new("bluefox_t");
     let client = db.client().await;
     Migrator::new(&client, embedded(&[USERS, BIO], &[]))
         .upgrade(Target::Head)
@@ -435,7 +435,7 @@ async fn a_pending_migration_older_than_the_newest_applied_is_refused() {
 
 #[tokio::test]
 async fn lock_timeout_names_the_holder() {
-    let db = TestDb::new().await;
+    let db = TestDb::new("bluefox_t");
     let holder = db.client().await;
     let pid: i32 = holder
         .query_one("SELECT pg_backend_pid()", &[])
@@ -471,7 +471,7 @@ async fn lock_timeout_names_the_holder() {
 
 #[tokio::test]
 async fn five_concurrent_migrators_apply_each_migration_once() {
-    let db = TestDb::new().await;
+    let db = TestDb::new("bluefox_t");
     let embedded = three();
     let mut tasks = Vec::new();
     for _ in 0..5 {
@@ -498,7 +498,7 @@ async fn five_concurrent_migrators_apply_each_migration_once() {
 
 #[tokio::test]
 async fn the_lock_is_released_after_a_failure() {
-    let db = TestDb::new().await;
+    let db = TestDb::new("bluefox_t");
     let client = db.client().await;
     let bad = (V2, "bad", "SELECT 1/0;", None);
     let err = Migrator::new(&client, embedded(&[USERS, bad], &[]))
@@ -545,7 +545,7 @@ fn psql(url: &str, sql: &str) {
 
 #[tokio::test]
 async fn offline_sql_applied_with_psql_leaves_nothing_pending() {
-    let db = TestDb::new().await;
+    let db = TestDb::new("bluefox_t");
     let client = db.client().await;
     let embedded = three();
     let first = bluefox_runtime::offline::upgrade_sql(embedded, None, Target::Version(V2)).unwrap();

@@ -5,13 +5,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
-use tokio_postgres::{Client, Config, NoTls};
-
-const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-const HOW_TO_START: &str = "start PostgreSQL with: pg_ctlcluster --skip-systemctl-redirect \
-                            $(ls /etc/postgresql) main start (or set TEST_DATABASE_URL)";
 
 /// A users model, the starting point of most tests.
 pub const USERS: &str = r#"use bluefox_runtime::BluefoxBase;
@@ -151,140 +144,9 @@ pub fn version_of(file: &str) -> i64 {
         .unwrap_or_else(|| panic!("not a migration file name: {file}"))
 }
 
-/// The server the tests use (`TEST_DATABASE_URL`, default the local postgres).
-pub fn admin_url() -> String {
-    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.to_string())
-}
-
-/// `url` with its database name replaced.
-fn with_dbname(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, format!("?{q}")),
-        None => (url, String::new()),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let host_part = match base[scheme_end..].find('/') {
-        Some(i) => &base[..scheme_end + i],
-        None => base,
-    };
-    format!("{host_part}/{name}{query}")
-}
-
-fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
-        .block_on(future)
-}
-
-async fn connect(url: &str) -> Client {
-    let config: Config = url.parse().expect("TEST_DATABASE_URL must parse");
-    let (client, connection) = match config.connect(NoTls).await {
-        Ok(pair) => pair,
-        Err(e) => panic!("cannot connect to the test PostgreSQL ({e}); {HOW_TO_START}"),
-    };
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    client
-}
-
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
-/// A fresh database `bluefox_cli_<pid>_<nanos>_<n>`, dropped when the guard goes out of scope.
-pub struct TestDb {
-    /// The database's name.
-    pub name: String,
-    /// A URL for it.
-    pub url: String,
-}
-
-impl TestDb {
-    /// Creates the database; panics with how to start the server when it is unreachable.
-    pub fn new() -> TestDb {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let name = format!(
-            "bluefox_cli_{}_{}_{}",
-            std::process::id(),
-            nanos,
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
-        block_on(async {
-            let admin = connect(&admin_url()).await;
-            admin
-                .batch_execute(&format!("CREATE DATABASE \"{name}\""))
-                .await
-                .expect("CREATE DATABASE for the test");
-        });
-        let url = with_dbname(&admin_url(), &name);
-        TestDb { name, url }
-    }
-
-    /// The rows of a one-column text query, in order.
-    pub fn column(&self, sql: &str) -> Vec<String> {
-        block_on(async {
-            let client = connect(&self.url).await;
-            let messages = client.simple_query(sql).await.expect("test query");
-            messages
-                .into_iter()
-                .filter_map(|m| match m {
-                    tokio_postgres::SimpleQueryMessage::Row(row) => {
-                        Some(row.get(0).unwrap_or("NULL").to_string())
-                    }
-                    _ => None,
-                })
-                .collect()
-        })
-    }
-
-    /// Runs a script file with psql (`ON_ERROR_STOP`), as a user applying offline SQL would.
-    pub fn psql_file(&self, file: &Path) {
-        let output = Command::new("psql")
-            .args(["-v", "ON_ERROR_STOP=1", "-q", "-X", "-f"])
-            .arg(file)
-            .arg(&self.url)
-            .output()
-            .expect("run psql (install the postgresql client)");
-        assert!(
-            output.status.success(),
-            "psql failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        // A thread of its own: Drop may run while a panic unwinds, and needs its own runtime.
-        let _ = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            runtime.block_on(async move {
-                let Ok(config) = admin_url().parse::<Config>() else {
-                    return;
-                };
-                if let Ok((client, connection)) = config.connect(NoTls).await {
-                    tokio::spawn(async move {
-                        let _ = connection.await;
-                    });
-                    let _ = client
-                        .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                        .await;
-                }
-            });
-        })
-        .join();
-    }
-}
+// Not every test binary uses it.
+#[allow(unused_imports)]
+pub use bluefox_testdb::TestDb;
 
 /// A path for a scratch file inside the fixture.
 pub fn scratch(fixture: &Fixture, name: &str) -> PathBuf {

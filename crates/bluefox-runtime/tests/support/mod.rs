@@ -1,113 +1,13 @@
-//! Shared helpers for the PostgreSQL tests: a fresh database per test (dropped by a guard, also
-//! on failure), hand-built `Embedded` values with refinery's checksums, and a catalog dump.
+//! Shared helpers for the PostgreSQL tests: a fresh database per test (bluefox-testdb's guard,
+//! which drops it also on failure), hand-built `Embedded` values with refinery's checksums, and a catalog dump.
 #![allow(dead_code)]
 
 use bluefox_runtime::{Embedded, EmbeddedMigration, EmbeddedSnapshot, EmbeddedTable};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::Client;
 
-const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-const HOW_TO_START: &str = "start PostgreSQL with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start (or set TEST_DATABASE_URL)";
-
-/// The server the tests use (`TEST_DATABASE_URL`, default the local postgres).
-pub fn admin_url() -> String {
-    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.to_string())
-}
-
-/// `url` with its database name replaced.
-fn with_dbname(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, format!("?{q}")),
-        None => (url, String::new()),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let host_part = match base[scheme_end..].find('/') {
-        Some(i) => &base[..scheme_end + i],
-        None => base,
-    };
-    format!("{host_part}/{name}{query}")
-}
-
-/// Connects with `NoTls`, panicking with how to start the server when it is unreachable.
-pub async fn connect(url: &str) -> Client {
-    let config: Config = url.parse().expect("TEST_DATABASE_URL must parse");
-    let (client, connection) = match config.connect(NoTls).await {
-        Ok(pair) => pair,
-        Err(e) => panic!("cannot connect to the test PostgreSQL ({e}); {HOW_TO_START}"),
-    };
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    client
-}
-
-/// A fresh database `bluefox_t_<random>`, dropped when the guard goes out of scope.
-pub struct TestDb {
-    /// The database's name.
-    pub name: String,
-    /// A URL for it.
-    pub url: String,
-}
-
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
-impl TestDb {
-    /// Creates the database.
-    pub async fn new() -> TestDb {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let name = format!(
-            "bluefox_t_{}_{}_{}",
-            std::process::id(),
-            nanos,
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
-        let admin = connect(&admin_url()).await;
-        admin
-            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
-            .await
-            .expect("CREATE DATABASE for the test");
-        let url = with_dbname(&admin_url(), &name);
-        TestDb { name, url }
-    }
-
-    /// A new connection to the test database.
-    pub async fn client(&self) -> Client {
-        connect(&self.url).await
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        // Drop runs inside the test's runtime: use a thread with a runtime of its own.
-        let _ = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            runtime.block_on(async move {
-                let Ok(config) = admin_url().parse::<Config>() else {
-                    return;
-                };
-                if let Ok((client, connection)) = config.connect(NoTls).await {
-                    tokio::spawn(async move {
-                        let _ = connection.await;
-                    });
-                    let _ = client
-                        .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                        .await;
-                }
-            });
-        })
-        .join();
-    }
-}
+// Not every test binary uses both.
+#[allow(unused_imports)]
+pub use bluefox_testdb::{connect, TestDb};
 
 /// A migration for a hand-built `Embedded`: version, name, up, down.
 pub type Spec = (i64, &'static str, &'static str, Option<&'static str>);

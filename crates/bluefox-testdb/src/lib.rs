@@ -1,0 +1,212 @@
+//! Test support shared by bluefox's suites: a fresh PostgreSQL database per test, created on
+//! the server `TEST_DATABASE_URL` names (default the local development server) and dropped by a
+//! guard, also when the test panics.
+//!
+//! The guard works from synchronous and asynchronous tests alike: its database work runs on a
+//! thread of its own with its own runtime, so it never blocks on, or nests inside, the test's.
+//! An unreachable server makes the test fail with how to start one: never a vacuous pass.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+use tokio_postgres::{Client, Config, NoTls, SimpleQueryMessage};
+
+/// The server the tests use when `TEST_DATABASE_URL` is unset.
+pub const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// What a failing test says when the server cannot be reached.
+pub const HOW_TO_START: &str = "start PostgreSQL with `pg_ctlcluster --skip-systemctl-redirect \
+     $(ls /etc/postgresql) main start`, or point TEST_DATABASE_URL at a server";
+
+/// The administrative URL of the test server (`TEST_DATABASE_URL`, else [`DEFAULT_URL`]).
+pub fn admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.to_string())
+}
+
+/// `url` with its database name replaced by `name` (query parameters kept).
+pub fn with_dbname(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (url, String::new()),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let authority = match base[authority_start..].find('/') {
+        Some(i) => &base[..authority_start + i],
+        None => base,
+    };
+    format!("{authority}/{name}{query}")
+}
+
+/// Runs `work` on a thread of its own with a current-thread runtime, and waits for it.
+fn on_own_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>
+        + Send
+        + 'static,
+) -> T {
+    let handle = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime for the test database");
+        runtime.block_on(work())
+    });
+    match handle.join() {
+        Ok(value) => value,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+/// Connects to `url`, panicking with [`HOW_TO_START`] when the server is unreachable.
+pub async fn connect(url: &str) -> Client {
+    let config: Config = match url.parse() {
+        Ok(config) => config,
+        Err(e) => panic!("TEST_DATABASE_URL does not parse: {e}"),
+    };
+    let (client, connection) = match config.connect(NoTls).await {
+        Ok(pair) => pair,
+        Err(e) => panic!("cannot connect to the test PostgreSQL ({e}); {HOW_TO_START}"),
+    };
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    client
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A fresh database, dropped (with `FORCE`, so open sessions do not keep it) when this guard
+/// goes out of scope.
+#[derive(Debug)]
+pub struct TestDb {
+    /// The database's name: `<prefix>_<pid>_<nanos>_<n>`.
+    pub name: String,
+    /// A URL for it, on the test server.
+    pub url: String,
+}
+
+impl TestDb {
+    /// Creates a database named after `prefix`; panics with how to start the server when it
+    /// is unreachable.
+    pub fn new(prefix: &str) -> TestDb {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let name = format!(
+            "{prefix}_{}_{nanos}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let create = format!("CREATE DATABASE \"{name}\"");
+        on_own_runtime(move || {
+            Box::pin(async move {
+                let admin = connect(&admin_url()).await;
+                if let Err(e) = admin.batch_execute(&create).await {
+                    panic!("{create} failed on the test server: {e}");
+                }
+            })
+        });
+        let url = with_dbname(&admin_url(), &name);
+        TestDb { name, url }
+    }
+
+    /// Connects to this database (from an async test).
+    pub async fn client(&self) -> Client {
+        connect(&self.url).await
+    }
+
+    /// The first column of every row `sql` returns, as text (`NULL` for a null), in order.
+    pub fn column(&self, sql: &str) -> Vec<String> {
+        let url = self.url.clone();
+        let sql = sql.to_string();
+        on_own_runtime(move || {
+            Box::pin(async move {
+                let client = connect(&url).await;
+                let messages = match client.simple_query(&sql).await {
+                    Ok(messages) => messages,
+                    Err(e) => panic!("test query {sql:?} failed: {e}"),
+                };
+                messages
+                    .into_iter()
+                    .filter_map(|message| match message {
+                        SimpleQueryMessage::Row(row) => {
+                            Some(row.get(0).unwrap_or("NULL").to_string())
+                        }
+                        _ => None,
+                    })
+                    .collect()
+            })
+        })
+    }
+
+    /// Runs a script with `psql -v ON_ERROR_STOP=1`, as a user applying offline SQL would.
+    pub fn psql_file(&self, file: &Path) {
+        let output = Command::new("psql")
+            .args(["-v", "ON_ERROR_STOP=1", "-q", "-X", "-f"])
+            .arg(file)
+            .arg(&self.url)
+            .output()
+            .expect("run psql (install the PostgreSQL client)");
+        assert!(
+            output.status.success(),
+            "psql -f {} failed: {}",
+            file.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let drop_sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
+        // Never panic here: Drop may run while a failing test unwinds.
+        let _ = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async move {
+                let Ok(config) = admin_url().parse::<Config>() else {
+                    return;
+                };
+                if let Ok((client, connection)) = config.connect(NoTls).await {
+                    tokio::spawn(async move {
+                        let _ = connection.await;
+                    });
+                    let _ = client.batch_execute(&drop_sql).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dbname_is_replaced_and_query_kept() {
+        assert_eq!(
+            with_dbname("postgres://u@h:5432/postgres?sslmode=disable", "x"),
+            "postgres://u@h:5432/x?sslmode=disable"
+        );
+        assert_eq!(with_dbname("postgres://u@h", "x"), "postgres://u@h/x");
+    }
+
+    #[test]
+    fn a_database_is_created_and_dropped() {
+        let db = TestDb::new("bluefox_testdb");
+        let name = db.name.clone();
+        assert_eq!(db.column("SELECT current_database()"), vec![name.clone()]);
+        drop(db);
+        let admin = TestDb::new("bluefox_testdb_admin");
+        let left = admin.column(&format!(
+            "SELECT count(*) FROM pg_database WHERE datname = '{name}'"
+        ));
+        assert_eq!(left, vec!["0".to_string()]);
+    }
+}

@@ -1,0 +1,3 @@
+//! Posts, written by users.
+
+pub mod models;

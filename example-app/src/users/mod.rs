@@ -1,0 +1,3 @@
+//! Users of the app.
+
+pub mod models;
