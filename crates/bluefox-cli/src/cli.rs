@@ -17,7 +17,7 @@ Settings: DATABASE_URL (and PGPASSWORD, BLUEFOX_LOCK_TIMEOUT, BLUEFOX_STATEMENT_
 BLUEFOX_STRICT) come from the environment, else from .env in the crate directory (--dir), else
 from .env at its workspace root. MODELS_MODULE is read the same way. With --sql no connection is
 made: DATABASE_URL only names the dialect, and PostgreSQL is assumed without it.
-RUST_LOG filters the log lines on stderr (default: info for bluefox, warn for the rest).
+RUST_LOG filters the log lines on stderr (default: warn; the command prints its own progress).
 
 JSON output (--format json; field names are stable, new fields may be added):
   current  {\"current\": null | {\"version\": int, \"name\": str, \"applied_on\": str},
