@@ -235,3 +235,6 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+pub mod herd;
+pub mod pg;

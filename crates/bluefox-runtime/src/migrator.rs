@@ -7,6 +7,8 @@
 //! the history first, and runs downgrades itself (refinery has none).
 
 mod driver;
+mod preflight;
+mod statements;
 
 use crate::error::{Direction, Error};
 use crate::history::{self, HistoryEntry, Status};
@@ -177,6 +179,7 @@ impl<'a> Migrator<'a> {
     }
 
     async fn prepare_session(&self) -> Result<Status, Error> {
+        preflight::check(self.client).await?;
         if let Some(timeout) = self.options.statement_lock_timeout {
             let set = format!("SET lock_timeout = '{}ms'", timeout.as_millis());
             self.client
@@ -237,10 +240,7 @@ impl<'a> Migrator<'a> {
         for (version, name, file, down) in steps {
             let started = Instant::now();
             let batch = offline::downgrade_block(&down, version);
-            if let Err(e) = self.client.batch_execute(&batch).await {
-                let _ = self.client.batch_execute("ROLLBACK").await;
-                return Err(driver::failure(Direction::Down, version, file, &down, &e));
-            }
+            driver::execute(self.client, &batch, Direction::Down, version, &file, &down).await?;
             let elapsed = started.elapsed();
             tracing::info!(version, name = %name, elapsed_ms = elapsed.as_millis() as u64, "reverted migration");
             report.reverted.push(RevertedMigration {

@@ -75,40 +75,70 @@ pub async fn connect(url: &str) -> Client {
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
+/// A name no other test uses at the same time: `<prefix>_<pid>_<nanos>_<counter>`.
+pub fn unique_name(prefix: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{prefix}_{}_{nanos}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// `url` with its user replaced by `user`, without a password (the local server trusts TCP).
+pub fn with_user(url: &str, user: &str) -> String {
+    let scheme_end = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[scheme_end..];
+    let host = match rest.find('@') {
+        Some(at) if at < rest.find('/').unwrap_or(rest.len()) => &rest[at + 1..],
+        _ => rest,
+    };
+    format!("{}{user}@{host}", &url[..scheme_end])
+}
+
 /// A fresh database, dropped (with `FORCE`, so open sessions do not keep it) when this guard
-/// goes out of scope.
+/// goes out of scope, together with the roles made through [`TestDb::role`].
 #[derive(Debug)]
 pub struct TestDb {
     /// The database's name: `<prefix>_<pid>_<nanos>_<n>`.
     pub name: String,
-    /// A URL for it, on the test server.
+    /// A URL for it, on the test server, as the admin user.
     pub url: String,
+    roles: std::sync::Mutex<Vec<String>>,
 }
 
 impl TestDb {
     /// Creates a database named after `prefix`; panics with how to start the server when it
     /// is unreachable.
     pub fn new(prefix: &str) -> TestDb {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let name = format!(
-            "{prefix}_{}_{nanos}_{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
-        let create = format!("CREATE DATABASE \"{name}\"");
-        on_own_runtime(move || {
-            Box::pin(async move {
-                let admin = connect(&admin_url()).await;
-                if let Err(e) = admin.batch_execute(&create).await {
-                    panic!("{create} failed on the test server: {e}");
-                }
-            })
-        });
+        let name = unique_name(prefix);
+        admin_execute(format!("CREATE DATABASE \"{name}\""));
         let url = with_dbname(&admin_url(), &name);
-        TestDb { name, url }
+        TestDb {
+            name,
+            url,
+            roles: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Creates a login role `<prefix>_<unique>` with `attributes` (e.g. `PASSWORD '...'`),
+    /// dropped with the database; returns its name.
+    pub fn role(&self, prefix: &str, attributes: &str) -> String {
+        let role = unique_name(prefix);
+        admin_execute(format!("CREATE ROLE \"{role}\" LOGIN {attributes}"));
+        self.roles
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(role.clone());
+        role
+    }
+
+    /// The URL of this database as `user`.
+    pub fn url_as(&self, user: &str) -> String {
+        with_user(&self.url, user)
     }
 
     /// Connects to this database (from an async test).
@@ -157,9 +187,30 @@ impl TestDb {
     }
 }
 
+/// Runs one statement on the admin database, failing the test when it fails.
+fn admin_execute(sql: String) {
+    on_own_runtime(move || {
+        Box::pin(async move {
+            let admin = connect(&admin_url()).await;
+            if let Err(e) = admin.batch_execute(&sql).await {
+                panic!("{sql} failed on the test server: {e}");
+            }
+        })
+    });
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let drop_sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
+        let roles = std::mem::take(
+            &mut *self
+                .roles
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        );
+        let mut drop_sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE);", self.name);
+        for role in roles {
+            drop_sql.push_str(&format!(" DROP ROLE IF EXISTS \"{role}\";"));
+        }
         // Never panic here: Drop may run while a failing test unwinds.
         let _ = std::thread::spawn(move || {
             let Ok(runtime) = tokio::runtime::Builder::new_current_thread()

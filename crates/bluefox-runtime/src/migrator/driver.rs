@@ -1,6 +1,15 @@
 //! refinery's async driver traits on bluefox's own session type: each migration, refinery's
 //! history insert and bluefox's down row go to the server as one `BEGIN; ...; COMMIT;` batch.
+//!
+//! Every migration of a run but the last commits with `synchronous_commit = off`: its commit
+//! returns without waiting for the WAL to reach the disk, and the last migration's synchronous
+//! commit then flushes the WAL of all before it (WAL is written in order), so a run of N
+//! migrations costs one WAL flush instead of N. Each migration stays one transaction. Nothing
+//! is reported (logged or returned) as applied before that flush: when a run stops early (a
+//! failing migration), the migrations it applied are flushed by one small synchronous write
+//! before the error is returned, so "migrations before it stay applied" holds across a crash.
 
+use super::statements;
 use super::AppliedMigration;
 use crate::error::{describe, Direction, Error};
 use crate::history::{AppliedRow, HISTORY_TABLE};
@@ -10,7 +19,9 @@ use refinery_core::traits::r#async::{AsyncMigrate, AsyncQuery, AsyncTransaction}
 use refinery_core::Migration;
 use std::collections::VecDeque;
 use std::time::Instant;
-use tokio_postgres::Client;
+use tokio_postgres::{Client, SimpleQueryMessage};
+
+const LOCK_NOT_AVAILABLE: &str = "55P03";
 
 /// Has refinery apply `queue` (the planned migrations, ascending, the last being `bound`) over
 /// `client`, given the history rows read and validated under the lock.
@@ -32,6 +43,7 @@ pub(super) async fn run(
         queue: queue.collect(),
         done: Vec::new(),
         failure: None,
+        unflushed: None,
     };
     let outcome = session
         .migrate(
@@ -43,13 +55,47 @@ pub(super) async fn run(
             HISTORY_TABLE,
         )
         .await;
-    match outcome {
-        Ok(_) => Ok(session.done),
-        Err(e) => Err(session
-            .failure
-            .take()
-            .unwrap_or_else(|| Error::Refinery(e.to_string()))),
+    let flushed = match session.unflushed {
+        Some(version) => flush(client, version).await,
+        None => Ok(()),
+    };
+    // Durable now: only from here on are the migrations reported as applied.
+    for m in &session.done {
+        tracing::info!(
+            version = m.version,
+            name = m.name,
+            elapsed_ms = m.elapsed.as_millis() as u64,
+            "applied migration"
+        );
     }
+    match outcome {
+        Ok(_) => flushed.map(|()| session.done),
+        Err(e) => {
+            if let Err(flush_error) = flushed {
+                tracing::warn!("{flush_error}");
+            }
+            Err(session
+                .failure
+                .take()
+                .unwrap_or_else(|| Error::Refinery(e.to_string())))
+        }
+    }
+}
+
+/// Makes the asynchronous commits of this session durable: a synchronous commit flushes the
+/// WAL up to its own commit record, which follows theirs. A transaction that writes nothing
+/// is not flushed by PostgreSQL, so this one rewrites the history row of `version` (the newest
+/// migration applied) with its own values.
+///
+/// # Errors
+/// [`Error::Database`] when the statement fails (the connection was lost): the migrations
+/// committed before may then be lost in a crash within the server's `wal_writer_delay`.
+pub(super) async fn flush(client: &Client, version: i64) -> Result<(), Error> {
+    let sql = format!("UPDATE {HISTORY_TABLE} SET version = version WHERE version = {version}");
+    client
+        .batch_execute(&sql)
+        .await
+        .map_err(|e| Error::db("flush the migrations committed asynchronously", &e))
 }
 
 fn to_refinery(m: &'static EmbeddedMigration) -> Result<Migration, Error> {
@@ -74,6 +120,103 @@ fn to_refinery(m: &'static EmbeddedMigration) -> Result<Migration, Error> {
 
 fn to_applied(row: &AppliedRow) -> Migration {
     Migration::applied(row.version, row.name.clone(), row.applied_on, row.checksum)
+}
+
+/// Sends one migration's transaction `batch` (its SQL `sql` after [`offline::BEGIN`]); on failure
+/// rolls back and returns [`Error::MigrationFailed`] naming the failing statement (from the
+/// server's error position, else from how many statements completed) and, after a lock
+/// timeout, the sessions holding locks that may block it.
+pub(super) async fn execute(
+    client: &Client,
+    batch: &str,
+    direction: Direction,
+    version: i64,
+    file: &str,
+    sql: &str,
+) -> Result<(), Error> {
+    let Err((e, completed)) = execute_counting(client, batch).await else {
+        return Ok(());
+    };
+    let _ = client.batch_execute("ROLLBACK").await;
+    let mut error = failure(direction, version, file.to_string(), sql, &e);
+    if let Error::MigrationFailed {
+        statement,
+        sqlstate,
+        detail,
+        ..
+    } = &mut error
+    {
+        if statement.is_none() {
+            // The first completed statement is the batch's BEGIN.
+            *statement = completed
+                .checked_sub(1)
+                .and_then(|index| statements::describe(sql, index));
+        }
+        if sqlstate == LOCK_NOT_AVAILABLE {
+            if let Some(holders) = lock_holders(client).await {
+                let text = match detail.take() {
+                    Some(d) => format!("{d}; {holders}"),
+                    None => holders,
+                };
+                *detail = Some(text.into());
+            }
+        }
+    }
+    Err(error)
+}
+
+/// Runs `batch` and, when it fails, how many of its statements completed before the error.
+async fn execute_counting(
+    client: &Client,
+    batch: &str,
+) -> Result<(), (tokio_postgres::Error, usize)> {
+    use futures_util::StreamExt;
+    let stream = client.simple_query_raw(batch).await.map_err(|e| (e, 0))?;
+    let mut stream = std::pin::pin!(stream);
+    let mut completed = 0;
+    while let Some(message) = stream.next().await {
+        match message {
+            Ok(SimpleQueryMessage::CommandComplete(_)) => completed += 1,
+            Ok(_) => {}
+            Err(e) => return Err((e, completed)),
+        }
+    }
+    Ok(())
+}
+
+/// After a lock timeout: the other sessions holding locks on tables of this database (the
+/// statement's transaction is rolled back, so `pg_blocking_pids` no longer applies), as
+/// `waiting for locks held by pid N (...)`, or `None` when there are none or the query fails.
+async fn lock_holders(client: &Client) -> Option<String> {
+    let query = "SELECT l.pid, coalesce(a.application_name, ''), coalesce(a.state, ''), \
+         string_agg(DISTINCT l.mode || ' on ' || l.relation::regclass::text, ', ') \
+         FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid \
+         JOIN pg_class c ON c.oid = l.relation \
+         WHERE l.locktype = 'relation' AND l.granted AND l.pid <> pg_backend_pid() \
+         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+         AND c.relnamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace) \
+         GROUP BY 1, 2, 3 ORDER BY 1 LIMIT 10";
+    let messages = client.simple_query(query).await.ok()?;
+    let holders: Vec<String> = messages
+        .iter()
+        .filter_map(|m| match m {
+            SimpleQueryMessage::Row(row) => Some(format!(
+                "pid {} (application_name {:?}, state {:?}, holding {})",
+                row.get(0)?,
+                row.get(1).unwrap_or_default(),
+                row.get(2).unwrap_or_default(),
+                row.get(3).unwrap_or_default()
+            )),
+            _ => None,
+        })
+        .collect();
+    if holders.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "waiting for locks held by {}; end that transaction (or SELECT pg_terminate_backend(pid)) and run again",
+        holders.join(", ")
+    ))
 }
 
 /// Builds [`Error::MigrationFailed`], locating the failing line of `sql` from the server's
@@ -135,6 +278,9 @@ struct Session<'c> {
     queue: VecDeque<&'static EmbeddedMigration>,
     done: Vec<AppliedMigration>,
     failure: Option<Error>,
+    /// The newest migration committed asynchronously and not yet flushed by a synchronous
+    /// commit after it.
+    unflushed: Option<i64>,
 }
 
 /// What the driver returns to refinery; the real error waits in `Session::failure`.
@@ -169,25 +315,16 @@ impl Session<'_> {
                 "refinery sent a migration bluefox did not plan (expected {expected})"
             ))));
         };
-        let batch = offline::live_upgrade_block(m, insert);
+        // The run's last migration commits synchronously, flushing every one before it.
+        let asynchronous = !self.queue.is_empty();
+        let batch = offline::live_upgrade_block(m, insert, asynchronous);
         let started = Instant::now();
-        if let Err(e) = self.client.batch_execute(&batch).await {
-            let _ = self.client.batch_execute("ROLLBACK").await;
-            return Err(self.fail(failure(
-                Direction::Up,
-                m.version,
-                m.file.to_string(),
-                m.up,
-                &e,
-            )));
+        let outcome = execute(self.client, &batch, Direction::Up, m.version, m.file, m.up).await;
+        if let Err(e) = outcome {
+            return Err(self.fail(e));
         }
         let elapsed = started.elapsed();
-        tracing::info!(
-            version = m.version,
-            name = m.name,
-            elapsed_ms = elapsed.as_millis() as u64,
-            "applied migration"
-        );
+        self.unflushed = asynchronous.then_some(m.version);
         self.done.push(AppliedMigration {
             version: m.version,
             name: m.name,

@@ -1,0 +1,1 @@
+INSERT INTO "users" ("email") VALUES ('admin@example.com');
