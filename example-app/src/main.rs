@@ -1,20 +1,33 @@
 //! example-app: boots with bluefox (which migrates the database), then does a little real work.
 //!
-//! `DATABASE_URL` comes from the environment, else `.env` beside this crate's Cargo.toml, else
-//! the local development server `postgres://postgres@127.0.0.1:5432/postgres`.
+//! `DATABASE_URL` comes from the environment, else `.env` beside this crate's Cargo.toml. Without
+//! one (or with `DATABASE_URL=` set empty) the app runs on SQLite, in the file
+//! `example-app.db` beside this crate's Cargo.toml (gitignored; `EXAMPLE_APP_SQLITE_FILE` names
+//! another), so `cargo run -p example-app` works on a machine with no database server.
+//!
+//! The crate carries one migration set per dialect, both made by `bluefox make` from the same
+//! models: `migrations/` (PostgreSQL, the default directory) and `migrations-sqlite/` (SQLite,
+//! `bluefox --migrations migrations-sqlite make ...`). build.rs embeds both; the app picks the
+//! one whose dialect `DATABASE_URL` names.
 
+mod pg;
 mod posts;
+mod sqlite;
 mod users;
 
 use bluefox_runtime::settings::{read_dotenv, Settings};
-use bluefox_runtime::BluefoxBase;
-use posts::models::Post;
+use bluefox_runtime::Embedded;
 use std::path::Path;
-use tokio_postgres::Client;
-use users::models::User;
 
-/// Where the app looks when neither the environment nor `.env` sets `DATABASE_URL`.
-const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+/// What the app found and did, printed the same way on both databases.
+pub struct Work {
+    /// The user upserted.
+    pub user: users::models::User,
+    /// Their posts, oldest first.
+    pub posts: Vec<posts::models::Post>,
+    /// The id of the post added by this run.
+    pub post_id: i64,
+}
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -25,49 +38,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_writer(std::io::stderr)
         .init();
 
-    let settings = settings()?;
-    println!("example-app: database {}", settings.database_url);
-    let db = bluefox_runtime::boot_with(&settings, bluefox_runtime::embedded!()).await?;
+    let (settings, defaulted) = settings()?;
+    let work = if settings.database_url.dialect() == bluefox_runtime::Dialect::Sqlite {
+        match defaulted {
+            true => println!(
+                "example-app: database {} (SQLite: DATABASE_URL is not set; set it to a \
+                 postgres:// URL to use PostgreSQL)",
+                settings.database_url
+            ),
+            false => println!("example-app: database {}", settings.database_url),
+        }
+        let embedded = bluefox_runtime::embedded!("migrations-sqlite");
+        let db = bluefox_runtime::boot_sqlite_with(&settings, embedded)?;
+        print_schema(embedded);
+        sqlite::work(&db)?
+    } else {
+        println!("example-app: database {}", settings.database_url);
+        let embedded = bluefox_runtime::embedded!();
+        let db = bluefox_runtime::boot_with(&settings, embedded).await?;
+        print_schema(embedded);
+        pg::work(&db).await?
+    };
 
-    let embedded = bluefox_runtime::embedded!();
-    if let Some(newest) = embedded.migrations.last() {
-        println!(
-            "example-app: schema at migration {} ({} embedded)",
-            newest.version,
-            embedded.migrations.len()
-        );
-    }
-
-    // A little real work: upsert a user, add a post, read back what the tables hold.
-    let insert_user = format!(
-        "INSERT INTO \"{}\" (email, name) VALUES ($1, $2) \
-         ON CONFLICT (email) DO UPDATE SET name = EXCLUDED.name RETURNING id",
-        User::TABLE
-    );
-    let user_id: i64 = db
-        .query_one(&insert_user, &[&"ada@example.com", &"Ada Lovelace"])
-        .await?
-        .get(0);
-    let insert_post = format!(
-        "INSERT INTO \"{}\" (author_id, title, body, published) VALUES ($1, $2, $3, true) \
-         RETURNING id",
-        Post::TABLE
-    );
-    let post_id: i64 = db
-        .query_one(
-            &insert_post,
-            &[
-                &user_id,
-                &"Notes on the Analytical Engine",
-                &"It weaves algebra.",
-            ],
-        )
-        .await?
-        .get(0);
-    println!("example-app: user {user_id} wrote post {post_id}");
-
-    let user = load_user(&db, user_id).await?;
-    let posts = load_posts(&db, user.id).await?;
+    let (user, posts) = (&work.user, &work.posts);
+    println!("example-app: user {} wrote post {}", user.id, work.post_id);
     println!(
         "example-app: {} <{}> (bio: {}, nickname: {}) has {} post(s):",
         user.name,
@@ -76,7 +70,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         user.nickname.as_deref().unwrap_or("none"),
         posts.len()
     );
-    for post in &posts {
+    for post in posts {
         println!(
             "example-app:   #{} by user {}: {:?} ({} chars, {})",
             post.id,
@@ -89,51 +83,40 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Reads one user back into its model struct.
-async fn load_user(db: &Client, id: i64) -> Result<User, tokio_postgres::Error> {
-    let sql = format!(
-        "SELECT {} FROM \"{}\" WHERE id = $1",
-        User::COLUMNS.join(", "),
-        User::TABLE
-    );
-    let row = db.query_one(&sql, &[&id]).await?;
-    Ok(User {
-        id: row.get("id"),
-        email: row.get("email"),
-        name: row.get("name"),
-        bio: row.get("bio"),
-        nickname: row.get("nickname"),
-    })
+fn print_schema(embedded: &Embedded) {
+    if let Some(newest) = embedded.migrations.last() {
+        println!(
+            "example-app: schema at migration {} ({} embedded, {})",
+            newest.version,
+            embedded.migrations.len(),
+            embedded.dialect
+        );
+    }
 }
 
-/// Reads a user's posts back into their model struct, oldest first.
-async fn load_posts(db: &Client, author_id: i64) -> Result<Vec<Post>, tokio_postgres::Error> {
-    let sql = format!(
-        "SELECT {} FROM \"{}\" WHERE author_id = $1 ORDER BY id",
-        Post::COLUMNS.join(", "),
-        Post::TABLE
-    );
-    let rows = db.query(&sql, &[&author_id]).await?;
-    Ok(rows
-        .iter()
-        .map(|row| Post {
-            id: row.get("id"),
-            author_id: row.get("author_id"),
-            title: row.get("title"),
-            body: row.get("body"),
-            published: row.get("published"),
-        })
-        .collect())
-}
-
-/// The environment first, then `.env` beside Cargo.toml, then the local development default.
-fn settings() -> Result<Settings, Box<dyn std::error::Error>> {
-    let dotenv = read_dotenv(&Path::new(env!("CARGO_MANIFEST_DIR")).join(".env"))?;
-    let settings = Settings::from_lookup(|name| {
-        std::env::var(name)
+/// The environment first, then `.env` beside Cargo.toml, then the SQLite file; `true` when the
+/// SQLite default was used. An empty `DATABASE_URL` in the environment means "use the default"
+/// (without reading `.env`).
+fn settings() -> Result<(Settings, bool), Box<dyn std::error::Error>> {
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dotenv = read_dotenv(&crate_dir.join(".env"))?;
+    let configured = match std::env::var("DATABASE_URL") {
+        Ok(value) => Some(value).filter(|v| !v.trim().is_empty()),
+        Err(_) => dotenv.get("DATABASE_URL").cloned(),
+    };
+    let defaulted = configured.is_none();
+    let url = configured.unwrap_or_else(|| {
+        let file = std::env::var("EXAMPLE_APP_SQLITE_FILE")
             .ok()
-            .or_else(|| dotenv.get(name).cloned())
-            .or_else(|| (name == "DATABASE_URL").then(|| DEFAULT_DATABASE_URL.to_string()))
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| crate_dir.join("example-app.db").display().to_string());
+        format!("sqlite://{file}")
+    });
+    let settings = Settings::from_lookup(|name| match name {
+        "DATABASE_URL" => Some(url.clone()),
+        _ => std::env::var(name)
+            .ok()
+            .or_else(|| dotenv.get(name).cloned()),
     })?;
-    Ok(settings)
+    Ok((settings, defaulted))
 }

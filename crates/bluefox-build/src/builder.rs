@@ -9,7 +9,9 @@ use crate::error::Error;
 use crate::lint;
 use crate::migrations::{self, MigrationsDir};
 use crate::model::{self, ModelStruct, SourceFile};
-use crate::warning::{self, Warning};
+use crate::warning::{self, Warning, WarningKind};
+use bluefox_core::db_url::DatabaseUrl;
+use bluefox_core::dialect::Dialect;
 use bluefox_core::schema::Schema;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -19,6 +21,17 @@ pub const EMBEDDED_FILE_NAME: &str = "bluefox_embedded.rs";
 
 /// The migrations directory, relative to the crate root, unless set otherwise.
 pub const DEFAULT_MIGRATIONS_DIR: &str = "migrations";
+
+/// The file generated into OUT_DIR for a migrations directory: [`EMBEDDED_FILE_NAME`] for
+/// `migrations`, `bluefox_embedded.<dir>.rs` for any other, which
+/// `bluefox_runtime::embedded!("<dir>")` includes.
+pub fn embedded_file_name(migrations_dir: &str) -> String {
+    if migrations_dir == DEFAULT_MIGRATIONS_DIR {
+        EMBEDDED_FILE_NAME.to_string()
+    } else {
+        format!("bluefox_embedded.{migrations_dir}.rs")
+    }
+}
 
 /// Configures and runs bluefox's code generation for one crate. `configure()` is
 /// `Builder::from_env().run()` with the error report printed; tests and tools (the `bluefox`
@@ -30,6 +43,10 @@ pub struct Builder {
     out_dir: Option<PathBuf>,
     models_module: Option<Setting>,
     migrations_dir: Option<String>,
+    dialect: Option<Dialect>,
+    /// `DATABASE_URL` as the environment had it, for the dialect check: set by
+    /// [`Builder::from_env`] only, so only a build script consults `DATABASE_URL`.
+    database_url: Option<Option<String>>,
 }
 
 /// Everything read from a crate: its model files, the schema they describe, its migrations and
@@ -52,6 +69,9 @@ pub struct Project {
     pub migrations_dir: String,
     /// Every warning, sorted.
     pub warnings: Vec<Warning>,
+    /// The dialect the migrations are written in: the snapshot's, or for a directory with no
+    /// snapshot yet, the one asked for (PostgreSQL when nothing asks).
+    pub dialect: Dialect,
 }
 
 impl Builder {
@@ -73,6 +93,8 @@ impl Builder {
                 origin: Origin::Environment,
             }),
             migrations_dir: None,
+            dialect: None,
+            database_url: Some(var(DATABASE_URL)),
         }
     }
 
@@ -109,6 +131,55 @@ impl Builder {
     pub fn migrations_dir(mut self, dir: impl Into<String>) -> Builder {
         self.migrations_dir = Some(dir.into());
         self
+    }
+
+    /// The dialect the migrations directory must hold (`postgresql` or `sqlite`); a snapshot of
+    /// another dialect is a build error. Without it, a build script checks the dialect that
+    /// `DATABASE_URL` names (environment, then `.env`) when one is set; with it, `DATABASE_URL`
+    /// is not consulted, so one crate can embed one set per dialect.
+    pub fn dialect(mut self, dialect: Dialect) -> Builder {
+        self.dialect = Some(dialect);
+        self
+    }
+
+    /// Runs the builder in a build script ([`Builder::run`]) and, on an error, prints the
+    /// report as `cargo::error=` lines (which fails the build) instead of returning it: what
+    /// [`crate::configure`] does with `Builder::from_env()`.
+    pub fn configure(&self) {
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        if let Err(error) = self.run_to(&mut out) {
+            let crate_dir = self
+                .crate_dir_path()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            if crate::emit_error_to(&error, &crate_dir, &mut out).is_err() {
+                // stdout is gone: stderr plus a failing exit code is the only way left to stop
+                // the build with the message.
+                eprintln!("error: bluefox: {error}");
+                std::process::exit(1);
+            }
+        }
+    }
+
+    /// The dialect the migrations must hold, and who asks for it.
+    fn expected_dialect(
+        &self,
+        dotenv_files: &[DotEnvFile],
+    ) -> Result<Option<(Dialect, String)>, Error> {
+        if let Some(dialect) = self.dialect {
+            return Ok(Some((dialect, "Builder::dialect".to_string())));
+        }
+        let Some(from_env) = &self.database_url else {
+            return Ok(None);
+        };
+        let Some(setting) = env::lookup(DATABASE_URL, from_env.clone(), dotenv_files)? else {
+            return Ok(None);
+        };
+        // A malformed URL is the runtime's to report (with the fix); here it names nothing.
+        Ok(DatabaseUrl::parse(&setting.value)
+            .ok()
+            .map(|url| (url.dialect(), format!("DATABASE_URL ({})", setting.origin))))
     }
 
     fn dir(&self) -> Result<&Path, Error> {
@@ -165,9 +236,41 @@ impl Builder {
         ));
 
         let migrations = migrations::read(crate_dir, &migrations_dir)?;
+        let expected = self.expected_dialect(&dotenv_files)?;
+        let dialect = match (&expected, migrations.has_snapshot_file) {
+            (Some((expected, asked_by)), true) if *expected != migrations.snapshot.dialect() => {
+                return Err(Error::DialectMismatch {
+                    dir: migrations_dir,
+                    snapshot: migrations.snapshot.dialect().name(),
+                    expected: expected.name(),
+                    asked_by: asked_by.clone(),
+                })
+            }
+            (_, true) => migrations.snapshot.dialect(),
+            (Some((expected, _)), false) => *expected,
+            (None, false) => Dialect::Postgres,
+        };
         warnings.extend(migrations.warnings.iter().cloned());
         let changes = bluefox_core::diff::diff(&migrations.snapshot.schema, &schema);
-        warnings.extend(lint::pending(&changes));
+        let mut pending = lint::pending(&changes);
+        if migrations_dir != DEFAULT_MIGRATIONS_DIR {
+            // A crate with one set per dialect: say which set lags and how to make its migration.
+            for warning in &mut pending {
+                match warning.kind {
+                    WarningKind::PendingChange => {
+                        warning.message.push_str(&format!(" (in {migrations_dir})"));
+                    }
+                    WarningKind::PendingCommand => {
+                        warning.message = format!(
+                            "run `bluefox --migrations {migrations_dir} make \"<message>\"` to \
+                             capture it in {migrations_dir}"
+                        );
+                    }
+                    _ => {}
+                }
+            }
+        }
+        warnings.extend(pending);
         warning::sort(&mut warnings);
 
         Ok(Project {
@@ -179,6 +282,7 @@ impl Builder {
             migrations,
             migrations_dir,
             warnings,
+            dialect,
         })
     }
 
@@ -199,6 +303,7 @@ impl Builder {
         let code = crate::codegen::render(
             &project.migrations.embedded(),
             &project.migrations.embedded_snapshot(),
+            project.dialect,
         )?;
         let mut rerun_if_changed: Vec<String> = project
             .dotenv_files
@@ -210,7 +315,7 @@ impl Builder {
         rerun_if_changed.sort();
         rerun_if_changed.dedup();
         Ok(Generated {
-            file_name: EMBEDDED_FILE_NAME,
+            file_name: embedded_file_name(&project.migrations_dir),
             code,
             warnings: project.warnings,
             rerun_if_changed,
@@ -240,7 +345,13 @@ impl Builder {
             .out_dir
             .as_deref()
             .ok_or(Error::MissingEnv { name: "OUT_DIR" })?;
-        let path = out_dir.join(generated.file_name);
+        let path = out_dir.join(&generated.file_name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| Error::Io {
+                path: parent.display().to_string(),
+                source,
+            })?;
+        }
         let unchanged = std::fs::read(&path).is_ok_and(|old| old == generated.code.as_bytes());
         if !unchanged {
             std::fs::write(&path, &generated.code).map_err(|source| Error::Io {

@@ -270,3 +270,82 @@ fn workspace_dotenv_is_watched_relative_to_the_crate() {
     let project = Builder::new().crate_dir(&web).load().unwrap();
     assert_eq!(project.models[0].rust_path, "web::db::models::User");
 }
+
+const SQLITE_SNAPSHOT: &str =
+    "{\n  \"format\": 1,\n  \"dialect\": \"sqlite\",\n  \"schema\": {\n    \"tables\": {}\n  }\n}\n";
+
+#[test]
+fn a_migration_set_is_embedded_for_its_own_dialect_only() {
+    use bluefox_core::dialect::Dialect;
+    let tmp = app(&[
+        ("src/main.rs", "fn main() {}\n"),
+        ("migrations-sqlite/bluefox_snapshot.json", SQLITE_SNAPSHOT),
+        (".env", "DATABASE_URL=postgres://localhost/x\n"),
+    ]);
+    // A build script reads DATABASE_URL: it names PostgreSQL, the snapshot says SQLite.
+    let from_env = Builder::from_env()
+        .crate_dir(tmp.path())
+        .migrations_dir("migrations-sqlite");
+    let e = from_env.generate().unwrap_err();
+    assert!(
+        matches!(
+            &e,
+            Error::DialectMismatch { snapshot: "sqlite", expected: "postgresql", dir, .. }
+                if dir == "migrations-sqlite"
+        ),
+        "{e}"
+    );
+    // Naming the dialect settles it: DATABASE_URL is not consulted.
+    let generated = from_env
+        .clone()
+        .dialect(Dialect::Sqlite)
+        .generate()
+        .unwrap();
+    assert_eq!(generated.file_name, "bluefox_embedded.migrations-sqlite.rs");
+    assert!(
+        generated.code.contains("dialect: \"sqlite\","),
+        "{}",
+        generated.code
+    );
+    let e = from_env.dialect(Dialect::Postgres).generate().unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "migrations-sqlite/bluefox_snapshot.json: the migrations in migrations-sqlite are \
+         written for sqlite, but Builder::dialect names postgresql; bluefox embeds one dialect \
+         per migrations directory. Point DATABASE_URL at a sqlite database, or make a \
+         postgresql set in another directory (bluefox --migrations migrations-postgresql make \
+         --dialect postgresql \"...\") and embed it with \
+         Builder::migrations_dir(\"migrations-postgresql\").dialect(...)"
+    );
+    // A model that no migration of migrations-sqlite captures: the warning names the set.
+    fs::write(tmp.path().join("src/models.rs"), USERS).unwrap();
+    let lagging = Builder::new()
+        .crate_dir(tmp.path())
+        .migrations_dir("migrations-sqlite")
+        .dialect(Dialect::Sqlite)
+        .generate()
+        .unwrap();
+    let messages: Vec<String> = lagging.warnings.iter().map(|w| w.message.clone()).collect();
+    assert_eq!(
+        messages,
+        [
+            "pending model change not captured by a migration: table users added (in \
+             migrations-sqlite)",
+            "run `bluefox --migrations migrations-sqlite make \"<message>\"` to capture it in \
+             migrations-sqlite",
+        ]
+    );
+    fs::remove_file(tmp.path().join("src/models.rs")).unwrap();
+    // Without a snapshot, the dialect asked for is the one embedded; the default is PostgreSQL.
+    let fresh = Builder::new()
+        .crate_dir(tmp.path())
+        .dialect(Dialect::Sqlite);
+    assert!(fresh
+        .generate()
+        .unwrap()
+        .code
+        .contains("dialect: \"sqlite\","));
+    let default = Builder::new().crate_dir(tmp.path()).generate().unwrap();
+    assert_eq!(default.file_name, crate::EMBEDDED_FILE_NAME);
+    assert!(default.code.contains("dialect: \"postgresql\","));
+}

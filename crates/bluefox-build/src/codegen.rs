@@ -68,7 +68,12 @@ pub struct ColumnData {
 /// # Errors
 ///
 /// [`Error::Codegen`] if the tokens do not form a Rust file (a bug in bluefox, never user input).
-pub fn render(migrations: &[MigrationData], snapshot: &SnapshotData) -> Result<String, Error> {
+pub fn render(
+    migrations: &[MigrationData],
+    snapshot: &SnapshotData,
+    dialect: bluefox_core::dialect::Dialect,
+) -> Result<String, Error> {
+    let dialect = Literal::string(dialect.name());
     let migrations = migrations.iter().map(migration_tokens);
     let text = Literal::string(&snapshot.text);
     let fingerprint = Literal::u64_unsuffixed(snapshot.fingerprint);
@@ -97,7 +102,7 @@ pub fn render(migrations: &[MigrationData], snapshot: &SnapshotData) -> Result<S
         /// The migrations and schema snapshot of this crate, embedded by bluefox-build.
         #[allow(missing_docs, unreachable_pub, clippy::all, clippy::pedantic)]
         pub static BLUEFOX_EMBEDDED: ::bluefox_runtime::Embedded = ::bluefox_runtime::Embedded {
-            dialect: "postgresql",
+            dialect: #dialect,
             migrations: &[#(#migrations),*],
             snapshot: ::bluefox_runtime::EmbeddedSnapshot {
                 text: #text,
@@ -149,6 +154,13 @@ fn option(value: Option<TokenStream>) -> TokenStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bluefox_core::dialect::Dialect;
+
+    #[test]
+    fn the_dialect_is_embedded() {
+        let code = render(&[], &SnapshotData::default(), Dialect::Sqlite).unwrap();
+        assert!(code.contains("dialect: \"sqlite\","), "{code}");
+    }
 
     fn sample() -> (Vec<MigrationData>, SnapshotData) {
         let migrations = vec![
@@ -198,7 +210,7 @@ mod tests {
     #[test]
     fn generated_file_is_formatted_static_data() {
         let (migrations, snapshot) = sample();
-        let code = render(&migrations, &snapshot).unwrap();
+        let code = render(&migrations, &snapshot, Dialect::Postgres).unwrap();
         assert!(code.starts_with(HEADER));
         assert!(code.contains(
             "pub static BLUEFOX_EMBEDDED: ::bluefox_runtime::Embedded = ::bluefox_runtime::Embedded {\n"
@@ -227,15 +239,18 @@ mod tests {
     #[test]
     fn same_input_same_bytes_ten_times() {
         let (migrations, snapshot) = sample();
-        let first = render(&migrations, &snapshot).unwrap();
+        let first = render(&migrations, &snapshot, Dialect::Postgres).unwrap();
         for _ in 0..10 {
-            assert_eq!(render(&migrations, &snapshot).unwrap(), first);
+            assert_eq!(
+                render(&migrations, &snapshot, Dialect::Postgres).unwrap(),
+                first
+            );
         }
     }
 
     #[test]
     fn empty_crate_embeds_nothing() {
-        let code = render(&[], &SnapshotData::default()).unwrap();
+        let code = render(&[], &SnapshotData::default(), Dialect::Postgres).unwrap();
         assert!(code.contains("migrations: &[],"), "{code}");
         assert!(code.contains("tables: &[],"), "{code}");
     }

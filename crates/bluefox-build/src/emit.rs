@@ -11,7 +11,7 @@ use std::path::Path;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Generated {
     /// The file name inside OUT_DIR (`bluefox_embedded.rs`).
-    pub file_name: &'static str,
+    pub file_name: String,
     /// The generated Rust source.
     pub code: String,
     /// The warnings, sorted.
@@ -70,7 +70,7 @@ mod tests {
     #[test]
     fn lines_in_fixed_order() {
         let generated = Generated {
-            file_name: "bluefox_embedded.rs",
+            file_name: "bluefox_embedded.rs".into(),
             code: String::new(),
             warnings: vec![
                 Warning::at(WarningKind::WrongBase, "src/models.rs", Some(3), "Model a"),

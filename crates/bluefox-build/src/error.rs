@@ -64,6 +64,27 @@ pub enum Error {
         /// What is wrong with it.
         source: bluefox_core::snapshot::SnapshotError,
     },
+    /// The migrations of a directory are written for one dialect and would be embedded for
+    /// another (a `DATABASE_URL` or [`Builder::dialect`](crate::Builder::dialect) that disagrees
+    /// with the snapshot).
+    #[error(
+        "{dir}/bluefox_snapshot.json: the migrations in {dir} are written for {snapshot}, but \
+         {asked_by} names {expected}; bluefox embeds one dialect per migrations directory. \
+         Point DATABASE_URL at a {snapshot} database, or make a {expected} set in another \
+         directory (bluefox --migrations migrations-{expected} make --dialect {expected} \
+         \"...\") and embed it with Builder::migrations_dir(\"migrations-{expected}\")\
+         .dialect(...)"
+    )]
+    DialectMismatch {
+        /// The migrations directory, relative to the crate root.
+        dir: String,
+        /// The dialect the snapshot records.
+        snapshot: &'static str,
+        /// The dialect asked for.
+        expected: &'static str,
+        /// Who asked: `DATABASE_URL (from the environment)`, `Builder::dialect`.
+        asked_by: String,
+    },
     /// The generated tokens did not parse: a bug in bluefox-build, never the user's input.
     #[error("bluefox-build generated invalid Rust ({0}); please report this as a bug")]
     Codegen(String),

@@ -41,6 +41,26 @@
 //! (`src/models.rs:12:5`), the offending line and the fix, printed as `cargo::error=` lines.
 //! Never a panic.
 //!
+//! # Dialects
+//!
+//! A migrations directory is written for one dialect (PostgreSQL or SQLite), which its snapshot
+//! records; the generated file embeds it and the runtime refuses a database of the other one.
+//! The build stops with a report when the snapshot's dialect disagrees with
+//! [`Builder::dialect`], or, when that is not set, with the dialect the build's `DATABASE_URL`
+//! names (environment, then `.env`). A crate that runs on both keeps one directory per dialect
+//! and embeds each:
+//!
+//! ```no_run
+//! use bluefox_build::{Builder, Dialect};
+//! // migrations/ -> bluefox_runtime::embedded!()
+//! Builder::from_env().dialect(Dialect::Postgres).configure();
+//! // migrations-sqlite/ -> bluefox_runtime::embedded!("migrations-sqlite")
+//! Builder::from_env()
+//!     .migrations_dir("migrations-sqlite")
+//!     .dialect(Dialect::Sqlite)
+//!     .configure();
+//! ```
+//!
 //! # Without cargo
 //!
 //! [`Builder`] does the same with explicit paths; [`Builder::generate`] returns the file, the
@@ -62,7 +82,10 @@ pub mod migrations;
 pub mod model;
 pub mod warning;
 
-pub use builder::{Builder, Project, DEFAULT_MIGRATIONS_DIR, EMBEDDED_FILE_NAME};
+pub use bluefox_core::dialect::Dialect;
+pub use builder::{
+    embedded_file_name, Builder, Project, DEFAULT_MIGRATIONS_DIR, EMBEDDED_FILE_NAME,
+};
 pub use emit::{emit_error_to, Generated};
 pub use error::Error;
 pub use warning::{Warning, WarningKind};
@@ -74,19 +97,5 @@ pub use warning::{Warning, WarningKind};
 /// On an error it prints the report as `cargo::error=` lines, which makes cargo fail the build
 /// after the script exits; it never panics.
 pub fn configure() {
-    let builder = Builder::from_env();
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    if let Err(error) = builder.run_to(&mut out) {
-        let crate_dir = builder
-            .crate_dir_path()
-            .map(std::path::Path::to_path_buf)
-            .unwrap_or_default();
-        if emit_error_to(&error, &crate_dir, &mut out).is_err() {
-            // stdout is gone: stderr plus a failing exit code is the only way left to stop the
-            // build with the message.
-            eprintln!("error: bluefox: {error}");
-            std::process::exit(1);
-        }
-    }
+    Builder::from_env().configure();
 }

@@ -15,8 +15,11 @@ Exit status:
 
 Settings: DATABASE_URL (and PGPASSWORD, BLUEFOX_LOCK_TIMEOUT, BLUEFOX_STATEMENT_LOCK_TIMEOUT,
 BLUEFOX_STRICT) come from the environment, else from .env in the crate directory (--dir), else
-from .env at its workspace root. MODELS_MODULE is read the same way. With --sql no connection is
-made: DATABASE_URL only names the dialect, and PostgreSQL is assumed without it.
+from .env at its workspace root. MODELS_MODULE is read the same way. DATABASE_URL may be
+postgres://... or sqlite://path (sqlite:path, sqlite::memory:); it must name the dialect the
+migrations directory is written in (its bluefox_snapshot.json says which; --migrations DIR picks
+another directory, e.g. migrations-sqlite). With --sql no connection is made: the SQL is written
+in the migrations' dialect (a DATABASE_URL of another dialect is refused).
 RUST_LOG filters the log lines on stderr (default: warn; the command prints its own progress).
 
 JSON output (--format json; field names are stable, new fields may be added):
@@ -45,6 +48,11 @@ pub struct Cli {
     /// The app crate: the directory of its Cargo.toml, src/ and migrations/.
     #[arg(long, global = true, value_name = "CRATE", default_value = ".")]
     pub dir: PathBuf,
+
+    /// The migrations directory, relative to the crate (a crate that carries one set per
+    /// dialect, such as migrations-sqlite, names the one to work on).
+    #[arg(long, global = true, value_name = "DIR", default_value = "migrations")]
+    pub migrations: String,
 
     /// Output format; json is available for current, history, heads and check.
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
@@ -79,6 +87,11 @@ pub enum Command {
         /// found).
         #[arg(long)]
         allow_drop_all: bool,
+        /// The SQL dialect of a new migrations directory: postgresql or sqlite. Without it, the
+        /// first migration is written for the dialect DATABASE_URL names (PostgreSQL without
+        /// one); later ones always follow the snapshot, and a different --dialect is refused.
+        #[arg(long, value_name = "DIALECT")]
+        dialect: Option<String>,
     },
     /// Apply migrations: head (default), +N, or up to a VERSION.
     ///

@@ -35,22 +35,32 @@ pub enum CliError {
     /// `DATABASE_URL` is in neither the environment nor a `.env` file.
     #[error(
         "DATABASE_URL is not set: set it in the environment or in {}, e.g. \
-         DATABASE_URL=postgresql://postgres:PASSWORD@localhost:5432/app",
+         DATABASE_URL=postgresql://postgres:PASSWORD@localhost:5432/app (or, for SQLite \
+         migrations, DATABASE_URL=sqlite://app.db)",
         dotenv.display()
     )]
     MissingDatabaseUrl {
         /// The crate's `.env` path.
         dotenv: PathBuf,
     },
-    /// `DATABASE_URL` names a database bluefox writes no SQL for.
+    /// `bluefox make --dialect` names another dialect than the migrations already have.
     #[error(
-        "DATABASE_URL names a {dialect} database; bluefox migrations are PostgreSQL only \
-         (postgresql://user@host:5432/dbname)"
+        "{dir} holds {snapshot} migrations (its bluefox_snapshot.json says \"{snapshot}\"), so \
+         a migration for {requested} cannot join them. Leave out --dialect, or keep a separate \
+         set for {requested} in another directory (bluefox --migrations migrations-{requested} \
+         make ...). Nothing was written"
     )]
-    UnsupportedDialect {
-        /// The dialect's name.
-        dialect: &'static str,
+    DialectMismatch {
+        /// The migrations directory.
+        dir: String,
+        /// The snapshot's dialect.
+        snapshot: &'static str,
+        /// The dialect asked for.
+        requested: &'static str,
     },
+    /// `--dialect` names no dialect bluefox writes.
+    #[error("unknown dialect `{0}`: use postgresql or sqlite")]
+    UnknownDialect(String),
     /// The new migration would drop every table of the snapshot.
     #[error(
         "refusing to drop every table ({tables}): that is what happens when the models are not \
@@ -109,7 +119,7 @@ impl CliError {
     /// The process exit code: [`EXIT_USAGE`] for usage errors, [`EXIT_FAILURE`] otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Usage(_) => EXIT_USAGE,
+            CliError::Usage(_) | CliError::UnknownDialect(_) => EXIT_USAGE,
             _ => EXIT_FAILURE,
         }
     }

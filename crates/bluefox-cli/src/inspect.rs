@@ -5,6 +5,7 @@ use crate::cli::Format;
 use crate::db;
 use crate::error::CliError;
 use crate::project::{self, Env};
+use crate::sqlite;
 use bluefox_core::diff::diff;
 use bluefox_core::embedded::Embedded;
 use bluefox_runtime::history::HistoryEntry;
@@ -154,6 +155,10 @@ fn head_versions(embedded: &Embedded) -> BTreeSet<i64> {
 /// Reads the history of the database the crate's settings name.
 fn read_history(dir: &Path, embedded: &'static Embedded) -> Result<Vec<HistoryEntry>, CliError> {
     let settings = Env::read(dir)?.settings()?;
+    project::check_dialect(embedded, &settings.database_url)?;
+    if sqlite::is_sqlite(&settings) {
+        return sqlite::history(&settings, embedded);
+    }
     db::block_on(async {
         let client = db::connect(&settings).await?;
         Ok(Migrator::new(&client, embedded).history().await?)
@@ -335,10 +340,15 @@ pub fn check(
     let unapplied = if db_too {
         let embedded = project::embedded(&project.migrations);
         let settings = Env::read(dir)?.settings()?;
-        let pending = db::block_on(async {
-            let client = db::connect(&settings).await?;
-            Ok(Migrator::new(&client, embedded).status().await?.pending)
-        })?;
+        project::check_dialect(embedded, &settings.database_url)?;
+        let pending = if sqlite::is_sqlite(&settings) {
+            sqlite::pending(&settings, embedded)?
+        } else {
+            db::block_on(async {
+                let client = db::connect(&settings).await?;
+                Ok(Migrator::new(&client, embedded).status().await?.pending)
+            })?
+        };
         Some(
             pending
                 .iter()

@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! bluefox [--dir CRATE] [--format text|json] VERB
-//!   make MESSAGE [--allow-drop-all]   models vs snapshot -> migrations/V<utc>__<slug>.sql + snapshot
+//!   make MESSAGE [--allow-drop-all] [--dialect postgresql|sqlite]
+//!                                     models vs snapshot -> migrations/V<utc>__<slug>.sql + snapshot
 //!   upgrade [head|+N|VERSION] [--sql] apply (or print the SQL, no connection)
 //!   downgrade [-N|base|VERSION] [--sql]  revert (FROM:TO with --sql)
 //!   current | history | heads         report (exit 0 whatever they find)
@@ -28,6 +29,7 @@ pub mod inspect;
 pub mod make;
 pub mod migrate;
 pub mod project;
+pub mod sqlite;
 
 pub use cli::{Cli, Command, Format};
 pub use error::CliError;
@@ -47,14 +49,17 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Found,
         )));
     }
     let dir = cli.dir.as_path();
+    project::set_migrations_dir(&cli.migrations);
     match &cli.command {
         Command::Make {
             message,
             allow_drop_all,
+            dialect,
         } => {
             let options = make::MakeOptions {
                 message: message.clone(),
                 allow_drop_all: *allow_drop_all,
+                dialect: dialect.clone(),
             };
             make::make(dir, &options, out, err)?;
             Ok(Found::Nothing)

@@ -9,9 +9,11 @@
 
 use crate::error::CliError;
 use crate::project::{self, shown_path};
+use bluefox_core::db_url::DatabaseUrl;
+use bluefox_core::dialect::Dialect;
 use bluefox_core::diff::{diff, Change};
 use bluefox_core::migration_file::{slugify, MigrationFile, Parent};
-use bluefox_core::render::{down_sql, up_sql};
+use bluefox_core::schema::Schema;
 use bluefox_core::snapshot::{Snapshot, SNAPSHOT_FILE_NAME};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -24,6 +26,8 @@ pub struct MakeOptions {
     pub message: String,
     /// Allow a migration that drops every table of the snapshot.
     pub allow_drop_all: bool,
+    /// `--dialect`: the dialect of a new migrations directory (must match an existing one).
+    pub dialect: Option<String>,
 }
 
 /// Runs `bluefox make` on the crate at `dir`, printing to `out` and warnings to `err`.
@@ -49,6 +53,7 @@ pub fn make(
     for warning in project::warnings(&project, false) {
         writeln!(err, "warning: {warning}")?;
     }
+    let dialect = choose_dialect(dir, &project, options.dialect.as_deref())?;
     let old = &project.migrations.snapshot.schema;
     let changes = diff(old, &project.schema);
     if changes.is_empty() {
@@ -91,7 +96,14 @@ pub fn make(
     let newest = set.newest().map(|m| m.version);
     let version = next_version(OffsetDateTime::now_utc(), newest);
     let parent = heads.first().map_or(Parent::Base, |v| Parent::Version(*v));
-    let migration = new_migration(version, &options.message, parent, &changes);
+    let migration = new_migration(
+        version,
+        &options.message,
+        parent,
+        dialect,
+        (old, &project.schema),
+        &changes,
+    );
     let rel_dir = &project.migrations_dir;
     let migration_rel = format!("{rel_dir}/{}", migration.file_name());
     let snapshot_rel = format!("{rel_dir}/{SNAPSHOT_FILE_NAME}");
@@ -99,7 +111,7 @@ pub fn make(
         &dir.join(rel_dir),
         &migration.file_name(),
         &migration.render(),
-        &Snapshot::new(project.schema.clone()).to_text(),
+        &Snapshot::for_dialect(project.schema.clone(), dialect).to_text(),
     )?;
     writeln!(out, "Wrote {}", shown_path(dir, &migration_rel))?;
     writeln!(out, "Wrote {}", shown_path(dir, &snapshot_rel))?;
@@ -109,6 +121,41 @@ pub fn make(
          but not perfect."
     )?;
     Ok(())
+}
+
+/// The dialect of the new migration: the snapshot's when the directory has one (a different
+/// `--dialect` is refused); for the first migration, `--dialect`, else the dialect
+/// `DATABASE_URL` names (environment, then the crate's `.env` files), else PostgreSQL.
+///
+/// # Errors
+/// [`CliError::UnknownDialect`], [`CliError::DialectMismatch`].
+pub fn choose_dialect(
+    dir: &Path,
+    project: &bluefox_build::Project,
+    requested: Option<&str>,
+) -> Result<Dialect, CliError> {
+    let requested = requested
+        .map(|name| Dialect::from_name(name).ok_or_else(|| CliError::UnknownDialect(name.into())))
+        .transpose()?;
+    if project.migrations.has_snapshot_file {
+        let snapshot = project.migrations.snapshot.dialect();
+        return match requested {
+            Some(requested) if requested != snapshot => Err(CliError::DialectMismatch {
+                dir: project.migrations_dir.clone(),
+                snapshot: snapshot.name(),
+                requested: requested.name(),
+            }),
+            _ => Ok(snapshot),
+        };
+    }
+    if let Some(requested) = requested {
+        return Ok(requested);
+    }
+    let from_url = project::Env::read(dir)?
+        .get("DATABASE_URL")
+        .and_then(|raw| DatabaseUrl::parse(&raw).ok())
+        .map(|url| url.dialect());
+    Ok(from_url.unwrap_or(Dialect::Postgres))
 }
 
 /// One line per change; a destructive one ends with `DESTRUCTIVE (why)`.
@@ -138,22 +185,25 @@ pub fn next_version(now: OffsetDateTime, newest: Option<i64>) -> i64 {
     }
 }
 
-/// The new migration: header (message, parent), up and down SQL rendered from the changes, one
-/// statement per paragraph.
+/// The new migration: header (message, parent), up and down SQL rendered in `dialect` from the
+/// changes between `schemas` (old, new), one statement per paragraph.
 pub fn new_migration(
     version: i64,
     message: &str,
     parent: Parent,
+    dialect: Dialect,
+    schemas: (&Schema, &Schema),
     changes: &[Change],
 ) -> MigrationFile {
+    let (old, new) = schemas;
     let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
     MigrationFile {
         version,
         name: slugify(&message),
         message: Some(message),
         parent,
-        up: up_sql(changes).join("\n\n"),
-        down: Some(down_sql(changes).join("\n\n")),
+        up: dialect.up_sql(old, new, changes).join("\n\n"),
+        down: Some(dialect.down_sql(old, new, changes).join("\n\n")),
     }
 }
 
@@ -259,11 +309,17 @@ mod tests {
             columns: vec![column("body", false)],
             ..Table::default()
         };
+        let new = Schema {
+            tables: [("notes".to_string(), table.clone())].into(),
+        };
+        let changes = [Change::TableAdded(table)];
         let m = new_migration(
             20261130052700,
             "  add\nnotes  ",
             Parent::Version(20261129000000),
-            &[Change::TableAdded(table)],
+            Dialect::Postgres,
+            (&Schema::default(), &new),
+            &changes,
         );
         assert_eq!(m.file_name(), "V20261130052700__add_notes.sql");
         assert_eq!(

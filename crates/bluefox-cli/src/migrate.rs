@@ -4,7 +4,10 @@
 use crate::db;
 use crate::error::CliError;
 use crate::project::{self, Env};
+use crate::sqlite;
+use bluefox_core::dialect::Dialect;
 use bluefox_core::embedded::Embedded;
+use bluefox_runtime::migrator::{DowngradeReport, UpgradeReport};
 use bluefox_runtime::{offline, Migrator, Target};
 use std::io::Write;
 use std::path::Path;
@@ -53,43 +56,63 @@ pub fn run(
     let env = Env::read(dir)?;
     let embedded = project::embedded(&project::read_migrations(dir)?);
     if sql {
-        env.offline_dialect()?;
-        let script = offline_script(embedded, direction, from, to)?;
+        let dialect = env.offline_dialect(embedded)?;
+        let script = offline_script(embedded, dialect, direction, from, to)?;
         out.write_all(script.as_bytes())?;
         return Ok(());
     }
     let settings = env.settings()?;
+    project::check_dialect(embedded, &settings.database_url)?;
+    if sqlite::is_sqlite(&settings) {
+        return match direction {
+            Direction::Upgrade => {
+                print_upgrade(&sqlite::upgrade(&settings, embedded, to)?, to, out)
+            }
+            Direction::Downgrade => {
+                print_downgrade(&sqlite::downgrade(&settings, embedded, to)?, to, out)
+            }
+        };
+    }
     let options = project::migrator_options(&settings);
     db::block_on(async {
         let client = db::connect(&settings).await?;
         let migrator = Migrator::new(&client, embedded).with_options(options);
         match direction {
-            Direction::Upgrade => {
-                let report = migrator.upgrade(to).await?;
-                if report.applied.is_empty() {
-                    writeln!(out, "Nothing to upgrade: no pending migration up to {to}.")?;
-                }
-                for m in &report.applied {
-                    let ms = m.elapsed.as_millis();
-                    writeln!(out, "Applied {} {} ({ms} ms)", m.version, m.name)?;
-                }
-            }
-            Direction::Downgrade => {
-                let report = migrator.downgrade(to).await?;
-                if report.reverted.is_empty() {
-                    writeln!(
-                        out,
-                        "Nothing to downgrade: no applied migration above {to}."
-                    )?;
-                }
-                for m in &report.reverted {
-                    let ms = m.elapsed.as_millis();
-                    writeln!(out, "Reverted {} {} ({ms} ms)", m.version, m.name)?;
-                }
-            }
+            Direction::Upgrade => print_upgrade(&migrator.upgrade(to).await?, to, out),
+            Direction::Downgrade => print_downgrade(&migrator.downgrade(to).await?, to, out),
         }
-        Ok(())
     })
+}
+
+/// Prints what an upgrade applied (or that nothing was pending).
+fn print_upgrade(report: &UpgradeReport, to: Target, out: &mut dyn Write) -> Result<(), CliError> {
+    if report.applied.is_empty() {
+        writeln!(out, "Nothing to upgrade: no pending migration up to {to}.")?;
+    }
+    for m in &report.applied {
+        let ms = m.elapsed.as_millis();
+        writeln!(out, "Applied {} {} ({ms} ms)", m.version, m.name)?;
+    }
+    Ok(())
+}
+
+/// Prints what a downgrade reverted (or that nothing was applied above the target).
+fn print_downgrade(
+    report: &DowngradeReport,
+    to: Target,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    if report.reverted.is_empty() {
+        writeln!(
+            out,
+            "Nothing to downgrade: no applied migration above {to}."
+        )?;
+    }
+    for m in &report.reverted {
+        let ms = m.elapsed.as_millis();
+        writeln!(out, "Reverted {} {} ({ms} ms)", m.version, m.name)?;
+    }
+    Ok(())
 }
 
 /// `FROM:TO` split at the colon; a plain target has no `FROM`.
@@ -131,6 +154,7 @@ fn check_direction(direction: Direction, target: Target) -> Result<Target, CliEr
 /// be: for an upgrade `base` unless given, for a downgrade the newest migration unless given.
 fn offline_script(
     embedded: &Embedded,
+    dialect: Dialect,
     direction: Direction,
     from: Option<&str>,
     to: Target,
@@ -148,6 +172,9 @@ fn offline_script(
         }
     };
     Ok(match direction {
+        Direction::Upgrade if dialect == Dialect::Sqlite => {
+            bluefox_runtime::sqlite::upgrade_sql(embedded, from, to)?
+        }
         Direction::Upgrade => offline::upgrade_sql(embedded, from, to)?,
         Direction::Downgrade => {
             let Some(from) = from else {
@@ -162,7 +189,10 @@ fn offline_script(
                      at base.\n"
                 ));
             };
-            offline::downgrade_sql(embedded, from, to)?
+            match dialect {
+                Dialect::Sqlite => bluefox_runtime::sqlite::downgrade_sql(embedded, from, to)?,
+                Dialect::Postgres => offline::downgrade_sql(embedded, from, to)?,
+            }
         }
     })
 }
@@ -225,11 +255,32 @@ mod tests {
         let embedded = project::embedded(
             &bluefox_build::migrations::read(Path::new("/nonexistent"), "migrations").unwrap(),
         );
-        let e = offline_script(embedded, Direction::Upgrade, Some("+1"), Target::Head).unwrap_err();
+        let e = offline_script(
+            embedded,
+            Dialect::Postgres,
+            Direction::Upgrade,
+            Some("+1"),
+            Target::Head,
+        )
+        .unwrap_err();
         assert_eq!(e.exit_code(), 2, "{e}");
-        let e = offline_script(embedded, Direction::Downgrade, None, Target::Base).unwrap_err();
+        let e = offline_script(
+            embedded,
+            Dialect::Postgres,
+            Direction::Downgrade,
+            None,
+            Target::Base,
+        )
+        .unwrap_err();
         assert!(matches!(e, CliError::NoMigrations { .. }), "{e}");
-        let script = offline_script(embedded, Direction::Upgrade, None, Target::Head).unwrap();
+        let script = offline_script(
+            embedded,
+            Dialect::Postgres,
+            Direction::Upgrade,
+            None,
+            Target::Head,
+        )
+        .unwrap();
         assert!(
             script.starts_with("-- bluefox upgrade from base to head: 0 migration(s)"),
             "{script}"

@@ -15,6 +15,26 @@ use bluefox_runtime::MigratorOptions;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+/// The migrations directory commands read, relative to the crate (`--migrations`).
+static MIGRATIONS_DIR: std::sync::RwLock<Option<String>> = std::sync::RwLock::new(None);
+
+/// Sets the migrations directory every later command reads (`--migrations`; `migrations` unless
+/// set). A command line names one directory, so this is process-wide.
+pub fn set_migrations_dir(dir: &str) {
+    if let Ok(mut slot) = MIGRATIONS_DIR.write() {
+        *slot = Some(dir.to_string());
+    }
+}
+
+/// The migrations directory, relative to the crate: what `--migrations` set, else `migrations`.
+pub fn migrations_dir() -> String {
+    MIGRATIONS_DIR
+        .read()
+        .ok()
+        .and_then(|slot| slot.clone())
+        .unwrap_or_else(|| DEFAULT_MIGRATIONS_DIR.to_string())
+}
+
 /// Checks that `dir` is a crate (has a `Cargo.toml`).
 ///
 /// # Errors
@@ -35,7 +55,9 @@ pub fn check_crate(dir: &Path) -> Result<(), CliError> {
 /// # Errors
 /// [`CliError::Build`] naming the file and line of a model or migration that cannot be read.
 pub fn load(dir: &Path) -> Result<Project, CliError> {
-    let mut builder = Builder::new().crate_dir(dir);
+    let mut builder = Builder::new()
+        .crate_dir(dir)
+        .migrations_dir(migrations_dir());
     if let Some(value) = std::env::var(MODELS_MODULE)
         .ok()
         .filter(|v| !v.trim().is_empty())
@@ -51,7 +73,7 @@ pub fn load(dir: &Path) -> Result<Project, CliError> {
 /// # Errors
 /// [`CliError::Build`] for a malformed migration or snapshot, or two migrations with one version.
 pub fn read_migrations(dir: &Path) -> Result<MigrationsDir, CliError> {
-    Ok(migrations::read(dir, DEFAULT_MIGRATIONS_DIR)?)
+    Ok(migrations::read(dir, &migrations_dir())?)
 }
 
 /// Warnings worth showing next to a command's output; the pending-change ones are left out
@@ -112,7 +134,7 @@ pub fn embedded(dir: &MigrationsDir) -> &'static Embedded {
         })
         .collect();
     Box::leak(Box::new(Embedded {
-        dialect: bluefox_core::snapshot::DIALECT,
+        dialect: dir.snapshot.dialect().name(),
         migrations: Box::leak(migrations.into_boxed_slice()),
         snapshot: EmbeddedSnapshot {
             text: leak(snapshot.text),
@@ -170,25 +192,37 @@ impl Env {
         })
     }
 
-    /// The dialect offline SQL is written for: what `DATABASE_URL` names, PostgreSQL without one.
-    /// Nothing connects.
+    /// The dialect offline SQL is written for: the migrations' own (their snapshot's). Nothing
+    /// connects; a `DATABASE_URL` that names another dialect is refused.
     ///
     /// # Errors
-    /// A malformed `DATABASE_URL` (the message never shows the password), or a dialect bluefox
-    /// writes no SQL for.
-    pub fn offline_dialect(&self) -> Result<Dialect, CliError> {
+    /// A malformed `DATABASE_URL` (the message never shows the password), or one of another
+    /// dialect than the migrations.
+    pub fn offline_dialect(&self, embedded: &Embedded) -> Result<Dialect, CliError> {
+        let dialect = Dialect::from_name(embedded.dialect).unwrap_or(Dialect::Postgres);
         let Some(raw) = self.get("DATABASE_URL").filter(|v| !v.trim().is_empty()) else {
-            return Ok(Dialect::Postgres);
+            return Ok(dialect);
         };
         let url = DatabaseUrl::parse(&raw)
             .map_err(|e| bluefox_runtime::Error::Settings(SettingsError::from(e)))?;
-        match url.dialect() {
-            Dialect::Postgres => Ok(Dialect::Postgres),
-            other => Err(CliError::UnsupportedDialect {
-                dialect: other.name(),
-            }),
-        }
+        check_dialect(embedded, &url)?;
+        Ok(dialect)
     }
+}
+
+/// Refuses a database of another dialect than the migrations (before connecting).
+///
+/// # Errors
+/// [`bluefox_runtime::Error::DialectMismatch`].
+pub fn check_dialect(embedded: &Embedded, url: &DatabaseUrl) -> Result<(), CliError> {
+    if embedded.dialect == url.dialect().name() {
+        return Ok(());
+    }
+    Err(bluefox_runtime::Error::DialectMismatch {
+        embedded: embedded.dialect,
+        url: url.dialect().name(),
+    }
+    .into())
 }
 
 /// The migrator options the settings ask for.

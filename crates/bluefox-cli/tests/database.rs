@@ -248,8 +248,10 @@ fn sql_needs_no_server_and_applied_with_psql_leaves_nothing_to_do() {
     assert_eq!(sqlite.code, 3);
     assert_eq!(
         sqlite.stderr,
-        "error: DATABASE_URL names a sqlite database; bluefox migrations are PostgreSQL only \
-         (postgresql://user@host:5432/dbname)\n"
+        "error: the embedded migrations are written for postgresql, but DATABASE_URL names a \
+         sqlite database; point DATABASE_URL at a postgresql database, or embed the migration \
+         set made for sqlite (bluefox_build::Builder::dialect) and boot with its function (boot \
+         for postgresql, boot_sqlite for sqlite)\n"
     );
 
     // The script applied by psql is what `upgrade` would have done.

@@ -5,8 +5,8 @@
 //!   `postgresql+psycopg://` or `postgres+anything://` (the suffix names a Python driver and is
 //!   ignored), with percent-decoding of the user, password, host, database and query values;
 //! - libpq key=value strings: `host=localhost port=5432 user=app password='s e c' dbname=app`;
-//! - `sqlite:` schemes, recognised as [`Dialect::Sqlite`] so offline SQL can name the dialect;
-//!   connecting to them is not supported yet.
+//! - `sqlite:` schemes (`sqlite://app.db`, `sqlite:app.db`, `sqlite::memory:`), recognised as
+//!   [`Dialect::Sqlite`]; [`crate::dialect::sqlite_location`] says which file they name.
 //!
 //! Choices worth knowing:
 //! - Unknown parameters are **rejected**, naming the accepted ones: a mistyped `ssl_mode=require`
@@ -36,7 +36,7 @@ pub const DEFAULT_PORT: u16 = 5432;
 pub enum Dialect {
     /// PostgreSQL: `postgres://`, `postgresql://`, `postgresql+<driver>://`, key=value strings.
     Postgres,
-    /// SQLite: `sqlite:`, `sqlite3:`, `sqlite+<driver>:` (recognised, not supported yet).
+    /// SQLite: `sqlite:`, `sqlite3:`, `sqlite+<driver>:`.
     Sqlite,
 }
 
@@ -319,7 +319,7 @@ impl fmt::Display for Shown {
 /// The accepted schemes and forms, for messages.
 pub const ACCEPTED_FORMS: &str = "postgres://, postgresql://, postgresql+<driver>:// (such as \
     postgresql+asyncpg:// or postgresql+psycopg://), a libpq key=value string (host=localhost \
-    user=app dbname=app), or sqlite: (recognised, not supported yet)";
+    user=app dbname=app), or sqlite: (sqlite://app.db, sqlite:app.db, sqlite::memory:)";
 
 /// The accepted parameter names, for messages.
 pub const ACCEPTED_PARAMETERS: &str = "host, port, user, password, dbname, sslmode (or ssl), \

@@ -10,6 +10,7 @@
 
 pub mod base;
 pub mod db_url;
+pub mod dialect;
 pub mod diff;
 pub mod embedded;
 pub mod migration_file;

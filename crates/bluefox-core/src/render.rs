@@ -1,4 +1,5 @@
-//! PostgreSQL DDL for a list of [`Change`]s, in both directions.
+//! PostgreSQL DDL for a list of [`Change`]s, in both directions (SQLite's is in [`sqlite`]; both
+//! are reached through [`crate::dialect::Dialect`]).
 //!
 //! [`up_sql`] renders the changes; [`down_sql`] renders [`crate::diff::invert`] of them, so down
 //! undoes up. Statements are grouped in phases so the script is valid whatever order the tables
@@ -10,6 +11,10 @@
 //! Every identifier goes through [`quote_ident`] and every string default through
 //! [`quote_literal`]. A primary key is the constraint `<table>_pkey` (PostgreSQL's own naming,
 //! written explicitly), renamed along with its table.
+
+pub mod sqlite;
+#[cfg(test)]
+mod sqlite_tests;
 
 use crate::diff::{invert, Change};
 use crate::schema::{
@@ -391,7 +396,7 @@ fn is_integer(sql_type: &str) -> bool {
 }
 
 /// A plain decimal number (`42`, `-1.5`, `1e10`), safe to write unquoted.
-fn is_number(text: &str) -> bool {
+pub(crate) fn is_number(text: &str) -> bool {
     let body = text.strip_prefix(['-', '+']).unwrap_or(text);
     let (mantissa, exponent) = match body.split_once(['e', 'E']) {
         Some((m, e)) => (m, Some(e.strip_prefix(['-', '+']).unwrap_or(e))),

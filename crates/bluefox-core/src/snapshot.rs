@@ -7,6 +7,7 @@
 //! unique constraints and foreign keys sorted by name. The same schema always gives the same bytes,
 //! so the file reads well in a diff and its [`fingerprint`] is stable.
 
+use crate::dialect::Dialect;
 use crate::migration_file::normalize_sql;
 use crate::schema::Schema;
 use serde::{Deserialize, Serialize};
@@ -19,8 +20,11 @@ pub const SNAPSHOT_FILE_NAME: &str = "bluefox_snapshot.json";
 /// The snapshot format this bluefox reads and writes.
 pub const FORMAT: u32 = 1;
 
-/// The only dialect bluefox writes migrations for.
+/// The default dialect: a snapshot written without one in mind is PostgreSQL's.
 pub const DIALECT: &str = "postgresql";
+
+/// Every `dialect` a snapshot may record (see [`crate::dialect::Dialect::name`]).
+pub const DIALECTS: [&str; 2] = ["postgresql", "sqlite"];
 
 /// A snapshot file that cannot be read; every message names the file and says what to do.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -59,10 +63,10 @@ pub enum SnapshotError {
         /// The `format` value found, as JSON.
         found: String,
     },
-    /// A `dialect` other than `postgresql`.
+    /// A `dialect` other than `postgresql` and `sqlite`.
     #[error(
         "{SNAPSHOT_FILE_NAME}: snapshot dialect {found:?} is not supported (bluefox writes \
-         {DIALECT:?}); restore the snapshot from version control"
+         \"postgresql\" or \"sqlite\"); restore the snapshot from version control"
     )]
     UnsupportedDialect {
         /// The `dialect` value found.
@@ -75,7 +79,8 @@ pub enum SnapshotError {
 pub struct Snapshot {
     /// The snapshot format ([`FORMAT`]).
     pub format: u32,
-    /// The SQL dialect ([`DIALECT`]).
+    /// The SQL dialect the migrations of this directory are written in (`postgresql` or
+    /// `sqlite`, one of [`DIALECTS`]).
     pub dialect: String,
     /// The schema at the newest migration.
     pub schema: Schema,
@@ -94,13 +99,24 @@ impl Snapshot {
         Snapshot::new(Schema::default())
     }
 
-    /// A snapshot of `schema` in the current format and dialect.
+    /// A snapshot of `schema` in the current format, for PostgreSQL.
     pub fn new(schema: Schema) -> Snapshot {
+        Snapshot::for_dialect(schema, Dialect::Postgres)
+    }
+
+    /// A snapshot of `schema` in the current format, for migrations written in `dialect`.
+    pub fn for_dialect(schema: Schema, dialect: Dialect) -> Snapshot {
         Snapshot {
             format: FORMAT,
-            dialect: DIALECT.to_string(),
+            dialect: dialect.name().to_string(),
             schema,
         }
+    }
+
+    /// The dialect the snapshot records (PostgreSQL for a value [`Snapshot::from_text`] would
+    /// refuse).
+    pub fn dialect(&self) -> Dialect {
+        Dialect::from_name(&self.dialect).unwrap_or(Dialect::Postgres)
     }
 
     /// The file text: pretty JSON, keys in a fixed order, indexes, unique constraints and foreign
@@ -144,7 +160,7 @@ impl Snapshot {
             _ => {}
         }
         let snapshot: Snapshot = serde_json::from_str(&text).map_err(malformed)?;
-        if snapshot.dialect != DIALECT {
+        if !DIALECTS.contains(&snapshot.dialect.as_str()) {
             return Err(SnapshotError::UnsupportedDialect {
                 found: snapshot.dialect,
             });
@@ -176,7 +192,7 @@ pub fn fingerprint(text: &str) -> u64 {
 mod tests {
     use super::*;
     use crate::schema::{
-        Column, ColumnDefault, FkAction, ForeignKey, Index, Table, UniqueConstraint,
+        Column, ColumnDefault, FkAction, ForeignKey, Index, Schema, Table, UniqueConstraint,
     };
 
     fn column(name: &str, sql_type: &str, nullable: bool) -> Column {
@@ -337,6 +353,17 @@ mod tests {
              it was probably written by a newer bluefox: upgrade bluefox, or restore the snapshot \
              from version control"
         );
+        let sqlite = Snapshot::for_dialect(Schema::default(), Dialect::Sqlite);
+        let text = sqlite.to_text();
+        assert_eq!(
+            text,
+            "{\n  \"format\": 1,\n  \"dialect\": \"sqlite\",\n  \"schema\": {\n    \"tables\": {}\n  }\n}\n"
+        );
+        assert_eq!(
+            Snapshot::from_text(&text).map(|s| s.dialect()),
+            Ok(Dialect::Sqlite)
+        );
+        assert_eq!(Snapshot::empty().dialect(), Dialect::Postgres);
         let mysql = "{\"format\": 1, \"dialect\": \"mysql\", \"schema\": {\"tables\": {}}}";
         assert_eq!(
             Snapshot::from_text(mysql),

@@ -14,6 +14,7 @@ use crate::history;
 use crate::migrator::{Migrator, MigratorOptions};
 use crate::settings::{MigrateMode, Settings};
 use crate::target::Target;
+use bluefox_core::dialect::Dialect;
 use bluefox_core::embedded::Embedded;
 use tokio_postgres::Client;
 
@@ -33,6 +34,21 @@ pub async fn boot(embedded: &'static Embedded) -> Result<Client, Error> {
 /// # Errors
 /// As [`boot`].
 pub async fn boot_with(settings: &Settings, embedded: &'static Embedded) -> Result<Client, Error> {
+    let url_dialect = settings.database_url.dialect();
+    if embedded.dialect == Dialect::Sqlite.name() && url_dialect == Dialect::Sqlite {
+        return Err(Error::Database {
+            action: "boot",
+            reason: "DATABASE_URL and the embedded migrations are SQLite's: boot with \
+                     bluefox_runtime::boot_sqlite, which returns a rusqlite::Connection"
+                .to_string(),
+        });
+    }
+    if embedded.dialect != Dialect::Postgres.name() || url_dialect != Dialect::Postgres {
+        return Err(Error::DialectMismatch {
+            embedded: embedded.dialect,
+            url: url_dialect.name(),
+        });
+    }
     let (client, _connection) = connect(&settings.database_url).await?;
     if settings.migrate == MigrateMode::Off {
         tracing::info!("BLUEFOX_MIGRATE=off: not checking or applying migrations");

@@ -37,8 +37,8 @@ pub enum ConnectError {
     /// `DATABASE_URL` does not parse (for callers that parse and connect in one `?` chain).
     #[error(transparent)]
     Url(#[from] DbUrlError),
-    /// The URL names a database family bluefox cannot connect to yet.
-    #[error("DATABASE_URL names a {dialect} database; bluefox connects to PostgreSQL only so far (postgresql://user@host:5432/dbname)")]
+    /// The URL names another database family than PostgreSQL (SQLite has its own path).
+    #[error("DATABASE_URL names a {dialect} database, and this connection is PostgreSQL's (postgresql://user@host:5432/dbname); open SQLite with bluefox_runtime::sqlite::open, or boot it with bluefox_runtime::boot_sqlite")]
     UnsupportedDialect {
         /// The dialect.
         dialect: Dialect,
@@ -448,8 +448,9 @@ mod tests {
         };
         assert_eq!(
             err,
-            "DATABASE_URL names a sqlite database; bluefox connects to PostgreSQL only so far \
-             (postgresql://user@host:5432/dbname)"
+            "DATABASE_URL names a sqlite database, and this connection is PostgreSQL's \
+             (postgresql://user@host:5432/dbname); open SQLite with bluefox_runtime::sqlite::open, \
+             or boot it with bluefox_runtime::boot_sqlite"
         );
     }
 }

@@ -137,6 +137,25 @@ pub enum Error {
         reason: String,
     },
 
+    /// The migration session may not change the schema: read-only, a standby, or no right to
+    /// create the history tables. Checked before any DDL; nothing was changed.
+    #[error("cannot apply or revert migrations as user `{user}`: {reason}. Nothing was changed")]
+    NotWritable {
+        /// The user the session runs as.
+        user: String,
+        /// Why, and what to do.
+        reason: String,
+    },
+
+    /// The embedded migrations are written for another dialect than `DATABASE_URL` names.
+    #[error("the embedded migrations are written for {embedded}, but DATABASE_URL names a {url} database; point DATABASE_URL at a {embedded} database, or embed the migration set made for {url} (bluefox_build::Builder::dialect) and boot with its function (boot for postgresql, boot_sqlite for sqlite)")]
+    DialectMismatch {
+        /// The dialect the migrations were written for.
+        embedded: &'static str,
+        /// The dialect `DATABASE_URL` names.
+        url: &'static str,
+    },
+
     /// refinery reported an error bluefox did not anticipate.
     #[error("refinery failed: {0}")]
     Refinery(String),

@@ -125,11 +125,21 @@ pub(crate) fn downgrade_block(down: &str, version: i64) -> String {
     format!("{BEGIN}{down}\n;\n{}\nCOMMIT;\n", forget(version))
 }
 
+/// What an asynchronous commit adds before `COMMIT` (after the up SQL, so the server's error
+/// positions inside the up SQL keep their offset from [`BEGIN`]).
+pub(crate) const ASYNC_COMMIT: &str = "SET LOCAL synchronous_commit = off;\n";
+
 /// The transaction the live migrator sends for one migration: `BEGIN`, up SQL, refinery's own
-/// history insert, the down row, `COMMIT`.
-pub(crate) fn live_upgrade_block(m: &EmbeddedMigration, refinery_insert: &str) -> String {
+/// history insert, the down row, `COMMIT`; with `asynchronous`, the commit does not wait for
+/// the WAL flush (a later synchronous commit makes it durable).
+pub(crate) fn live_upgrade_block(
+    m: &EmbeddedMigration,
+    refinery_insert: &str,
+    asynchronous: bool,
+) -> String {
+    let commit_mode = if asynchronous { ASYNC_COMMIT } else { "" };
     format!(
-        "{BEGIN}{}\n;\n{refinery_insert};\n{}\nCOMMIT;",
+        "{BEGIN}{}\n;\n{refinery_insert};\n{}\n{commit_mode}COMMIT;",
         m.up,
         down_insert(m)
     )
@@ -224,6 +234,22 @@ COMMIT;
 
 ";
         assert_eq!(sql, expected);
+    }
+
+    #[test]
+    fn live_block_commits_asynchronously_only_when_asked() {
+        let insert = "INSERT INTO refinery_schema_history VALUES (2)";
+        let down_row = down_insert(&MIGRATIONS[1]);
+        let sync = live_upgrade_block(&MIGRATIONS[1], insert, false);
+        assert_eq!(
+            sync,
+            format!("BEGIN;\nINSERT INTO \"users\" VALUES (1);\n;\n{insert};\n{down_row}\nCOMMIT;")
+        );
+        let not_waiting = live_upgrade_block(&MIGRATIONS[1], insert, true);
+        assert_eq!(
+            not_waiting,
+            format!("BEGIN;\nINSERT INTO \"users\" VALUES (1);\n;\n{insert};\n{down_row}\nSET LOCAL synchronous_commit = off;\nCOMMIT;")
+        );
     }
 
     #[test]

@@ -1,0 +1,104 @@
+//! Offline SQL for SQLite (`bluefox upgrade head --sql` with a `sqlite:` DATABASE_URL): the
+//! history tables, then each migration as one `BEGIN IMMEDIATE; ... COMMIT;` with refinery's
+//! history row and bluefox's down row, so booting after applying the script applies nothing.
+//!
+//! The script starts with `PRAGMA foreign_keys = OFF;` (table rebuilds need it, and it cannot
+//! be set inside a transaction); apply it with `sqlite3 -bail app.db < script.sql` so that the
+//! first failing statement stops it.
+
+use crate::error::Error;
+use crate::history::HISTORY_TABLE;
+use crate::offline::{down_insert, down_table_ddl, forget, history_table_ddl};
+use crate::target::{resolve_downgrade, resolve_upgrade, Target, TargetError};
+use bluefox_core::embedded::{Embedded, EmbeddedMigration};
+use bluefox_core::schema::quote_literal;
+use std::fmt::Write;
+
+/// SQLite's current UTC time in RFC 3339 (what refinery stores in `applied_on`).
+const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
+/// The script of an upgrade from `from` (the newest applied version; `None` for an empty
+/// database) to `to`, assuming the database holds exactly the embedded migrations up to `from`.
+///
+/// # Errors
+/// A `from` the binary does not contain, or a target that does not resolve.
+pub fn upgrade_sql(embedded: &Embedded, from: Option<i64>, to: Target) -> Result<String, Error> {
+    let applied = applied_up_to(embedded, from)?;
+    let known: Vec<i64> = embedded.migrations.iter().map(|m| m.version).collect();
+    let versions = resolve_upgrade(to, &known, &applied)?;
+    let mut out = header("upgrade", from, to, versions.len());
+    let _ = writeln!(out, "{}\n{}\n", history_table_ddl(), down_table_ddl());
+    for version in versions {
+        let m = migration(embedded, version)?;
+        let history = format!(
+            "INSERT INTO {HISTORY_TABLE} (version, name, applied_on, checksum) VALUES ({}, {}, {NOW}, {});",
+            m.version,
+            quote_literal(m.name),
+            quote_literal(&m.checksum.to_string()),
+        );
+        let _ = writeln!(
+            out,
+            "-- {} ({})\nBEGIN IMMEDIATE;\n{}\n;\n{history}\n{}\nCOMMIT;\n",
+            m.version,
+            m.file,
+            m.up,
+            down_insert(m)
+        );
+    }
+    Ok(out)
+}
+
+/// The script of a downgrade from `from` (the newest applied version) to `to`.
+///
+/// # Errors
+/// A `from` the binary does not contain, a target that does not resolve, or a migration on the
+/// way with no down section ([`Error::Irreversible`]).
+pub fn downgrade_sql(embedded: &Embedded, from: i64, to: Target) -> Result<String, Error> {
+    let applied = applied_up_to(embedded, Some(from))?;
+    let versions = resolve_downgrade(to, &applied)?;
+    let mut blocks = Vec::new();
+    for version in &versions {
+        let m = migration(embedded, *version)?;
+        let down = m.down.ok_or_else(|| Error::Irreversible {
+            version: m.version,
+            file: m.file.to_string(),
+        })?;
+        blocks.push(format!(
+            "-- {} ({})\nBEGIN IMMEDIATE;\n{down}\n;\n{}\nCOMMIT;\n",
+            m.version,
+            m.file,
+            forget(m.version)
+        ));
+    }
+    let mut out = header("downgrade", Some(from), to, versions.len());
+    for block in blocks {
+        let _ = writeln!(out, "{block}");
+    }
+    Ok(out)
+}
+
+fn header(verb: &str, from: Option<i64>, to: Target, count: usize) -> String {
+    let from = from.map_or_else(|| "base".to_string(), |v| v.to_string());
+    format!(
+        "-- bluefox {verb} from {from} to {to}: {count} migration(s), one transaction each (SQLite).\n-- Apply with: sqlite3 -bail <database file> < <this file>\nPRAGMA foreign_keys = OFF;\n\n"
+    )
+}
+
+fn applied_up_to(embedded: &Embedded, from: Option<i64>) -> Result<Vec<i64>, Error> {
+    let Some(from) = from else {
+        return Ok(Vec::new());
+    };
+    migration(embedded, from)?;
+    Ok(embedded
+        .migrations
+        .iter()
+        .map(|m| m.version)
+        .filter(|v| *v <= from)
+        .collect())
+}
+
+fn migration(embedded: &Embedded, version: i64) -> Result<&'static EmbeddedMigration, Error> {
+    embedded
+        .migration(version)
+        .ok_or(Error::Target(TargetError::UnknownVersion { version }))
+}
