@@ -2,6 +2,7 @@
 //! the generated file, warnings and rerun lines ([`Builder::generate`], which writes nothing),
 //! and, in a build script, writes and prints them ([`Builder::run`]).
 
+use crate::cache::{Cache, Inputs, Stored};
 use crate::discover::{self, Discovery};
 use crate::emit::Generated;
 use crate::env::{self, DotEnvFile, Origin, Setting, DATABASE_URL, MODELS_MODULE};
@@ -145,10 +146,54 @@ impl Builder {
     /// Runs the builder in a build script ([`Builder::run`]) and, on an error, prints the
     /// report as `cargo::error=` lines (which fails the build) instead of returning it: what
     /// [`crate::configure`] does with `Builder::from_env()`.
+    ///
+    /// When everything the last successful run read (model files, migrations, `.env`, the
+    /// variables, these settings) is byte for byte unchanged, its output is replayed instead
+    /// (see [`crate::cache`]): a build that only touched `main.rs` pays a few file reads.
     pub fn configure(&self) {
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
-        if let Err(error) = self.run_to(&mut out) {
+        let settings = format!("{self:?}");
+        let cache = match (&self.out_dir, &self.crate_dir) {
+            (Some(out_dir), Some(crate_dir)) => Some((Cache::new(out_dir), crate_dir)),
+            _ => None,
+        };
+        if let Some((cache, crate_dir)) = &cache {
+            let read =
+                |paths: &[String], vars: &[String]| Inputs::read(crate_dir, &settings, paths, vars);
+            if let Some(output) = cache.replay(read) {
+                if out.write_all(&output).is_ok() {
+                    return;
+                }
+            }
+        }
+        let started = std::time::SystemTime::now();
+        let mut buffer = Vec::new();
+        let result = self.run_to(&mut buffer);
+        if out.write_all(&buffer).is_err() {
+            eprintln!("error: bluefox: cannot write the build script's output to stdout");
+            std::process::exit(1);
+        }
+        if let (Ok(generated), Some((cache, crate_dir))) = (&result, &cache) {
+            let stored = Stored {
+                inputs: Inputs::read(
+                    crate_dir,
+                    &settings,
+                    &generated.rerun_if_changed,
+                    &generated.rerun_if_env_changed,
+                ),
+                paths: generated.rerun_if_changed.clone(),
+                env_vars: generated.rerun_if_env_changed.clone(),
+                file_name: generated.file_name.clone(),
+                output: buffer,
+            };
+            // A file changed while the run read it: its output may not match these bytes. A
+            // cache that cannot be written only costs the next run its shortcut.
+            if stored.inputs.all_older_than(started) {
+                let _ = cache.store(&stored);
+            }
+        }
+        if let Err(error) = result {
             let crate_dir = self
                 .crate_dir_path()
                 .map(Path::to_path_buf)

@@ -72,6 +72,7 @@
 pub mod builder;
 #[cfg(test)]
 mod builder_tests;
+pub mod cache;
 pub mod codegen;
 pub mod discover;
 pub mod emit;

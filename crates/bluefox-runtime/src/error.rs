@@ -159,6 +159,22 @@ pub enum Error {
     /// refinery reported an error bluefox did not anticipate.
     #[error("refinery failed: {0}")]
     Refinery(String),
+
+    /// A query of the application's own failed (so `?` works on the client `boot` returns, in
+    /// a `main` that returns this error).
+    #[error("database query failed: {reason}")]
+    Query {
+        /// The server's SQLSTATE and message (or the client's error).
+        reason: String,
+        /// The driver's error.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+
+    /// A SQLite statement of the application's own failed (as [`Error::Query`], for the
+    /// connection `boot_sqlite` returns).
+    #[error("SQLite statement failed: {0}")]
+    Sqlite(#[from] rusqlite::Error),
 }
 
 /// Which way a migration was running when it failed.
@@ -223,6 +239,15 @@ pub(crate) fn describe(error: &tokio_postgres::Error) -> String {
     match error.as_db_error() {
         Some(db) => format!("SQLSTATE {}: {}", db.code().code(), db.message()),
         None => error.to_string(),
+    }
+}
+
+impl From<tokio_postgres::Error> for Error {
+    fn from(source: tokio_postgres::Error) -> Error {
+        Error::Query {
+            reason: describe(&source),
+            source,
+        }
     }
 }
 

@@ -318,3 +318,31 @@ async fn ddl_waits_at_most_the_statement_lock_timeout() {
     boot_with(&s, three()).await.unwrap();
     assert_eq!(history_rows(&client).await.len(), 3);
 }
+
+/// The README's `main`: boot, then the app's own queries with `?` into `bluefox_runtime::Error`.
+async fn readme_main(settings: &Settings) -> Result<i64, Error> {
+    let db = boot_with(settings, three()).await?;
+    let row = db
+        .query_one("SELECT count(*) FROM refinery_schema_history", &[])
+        .await?;
+    Ok(row.get::<_, i64>(0))
+}
+
+#[tokio::test]
+async fn the_readme_main_boots_and_queries_with_question_marks() {
+    let db = TestDb::new("bluefox_t");
+    let applied = readme_main(&settings(&db, "apply", false)).await;
+    assert_eq!(applied.expect("the README's main runs"), 3);
+
+    let failing = async {
+        let client = boot_with(&settings(&db, "apply", false), three()).await?;
+        client.query_one("SELECT * FROM no_such_table", &[]).await?;
+        Ok::<(), Error>(())
+    }
+    .await;
+    let message = failing.expect_err("a failing query is an Error").to_string();
+    assert!(
+        message.starts_with("database query failed:") && message.contains("no_such_table"),
+        "{message}"
+    );
+}

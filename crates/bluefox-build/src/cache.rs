@@ -1,0 +1,281 @@
+//! Replaying the build script's last output when nothing it reads has changed.
+//!
+//! cargo reruns the build script whenever anything under `src` changes (the rerun set must
+//! include `src` so new model files and stray `BluefoxBase` structs are seen), so touching
+//! `main.rs` reruns it. Parsing every model, reading every migration and rendering the embedded
+//! file then costs hundreds of milliseconds on every incremental build. Instead, the script keeps
+//! in OUT_DIR the exact bytes of everything it read last time (every file under each
+//! `rerun-if-changed` path, the `rerun-if-env-changed` variables, the builder's settings and the
+//! build script binary itself) with the lines it printed; when the same bytes are read again it
+//! prints those lines and stops. The comparison is byte for byte, never by time stamp or hash,
+//! so a replay is exactly the output a full run would give.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+/// The cache file inside OUT_DIR.
+pub const CACHE_FILE_NAME: &str = "bluefox_build.cache";
+
+const MAGIC: &[u8] = b"bluefox-build cache 1\n";
+
+/// What decides a build script's output, read from disk and the environment.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    bytes: Vec<u8>,
+    newest: Option<SystemTime>,
+}
+
+impl PartialEq for Inputs {
+    fn eq(&self, other: &Inputs) -> bool {
+        self.bytes == other.bytes
+    }
+}
+
+impl Eq for Inputs {}
+
+impl Inputs {
+    /// Reads the inputs: `settings` (the builder's configuration, as text), the build script
+    /// binary's size and time stamp, the values of `env_vars`, and every file under each of
+    /// `paths` (relative to `crate_dir`; directories are walked, in sorted order).
+    ///
+    /// The settings and the variables' values are kept only as a 64-bit hash, so a password in
+    /// `DATABASE_URL` is never written to the cache file.
+    pub fn read(crate_dir: &Path, settings: &str, paths: &[String], env_vars: &[String]) -> Inputs {
+        let mut inputs = Inputs {
+            bytes: Vec::with_capacity(1 << 20),
+            newest: None,
+        };
+        let bytes = &mut inputs.bytes;
+        push(bytes, &digest(settings.as_bytes()));
+        let exe = std::env::current_exe().and_then(fs::metadata);
+        let exe_id = match exe {
+            Ok(meta) => format!("{} {:?}", meta.len(), meta.modified().ok()),
+            Err(_) => "unknown".to_string(),
+        };
+        push(bytes, exe_id.as_bytes());
+        for name in env_vars {
+            push(bytes, name.as_bytes());
+            match std::env::var_os(name) {
+                Some(value) => push(bytes, &digest(value.as_encoded_bytes())),
+                None => push(bytes, b"\0unset"),
+            }
+        }
+        for path in paths {
+            inputs.add_path(&crate_dir.join(path), path);
+        }
+        inputs
+    }
+
+    /// Whether every file read was last modified before `time` (so none changed while the run
+    /// that started then was reading it, and these bytes are the ones it saw).
+    pub fn all_older_than(&self, time: SystemTime) -> bool {
+        self.newest.is_none_or(|newest| newest < time)
+    }
+
+    fn add_path(&mut self, full: &Path, shown: &str) {
+        push(&mut self.bytes, shown.as_bytes());
+        let meta = match fs::metadata(full) {
+            Ok(meta) => meta,
+            Err(_) => return push(&mut self.bytes, b"\0missing"),
+        };
+        if let Ok(modified) = meta.modified() {
+            self.newest = Some(self.newest.map_or(modified, |n| n.max(modified)));
+        }
+        if !meta.is_dir() {
+            match fs::read(full) {
+                Ok(content) => push(&mut self.bytes, &content),
+                Err(_) => push(&mut self.bytes, b"\0unreadable"),
+            }
+            return;
+        }
+        let mut entries: Vec<(String, PathBuf)> = match fs::read_dir(full) {
+            Ok(entries) => entries
+                .flatten()
+                .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+                .collect(),
+            Err(_) => return push(&mut self.bytes, b"\0unreadable"),
+        };
+        entries.sort();
+        push(&mut self.bytes, b"\0dir");
+        for (name, path) in entries {
+            self.add_path(&path, &format!("{shown}/{name}"));
+        }
+    }
+}
+
+fn digest(value: &[u8]) -> [u8; 8] {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish().to_le_bytes()
+}
+
+/// Appends a length-prefixed field, so two different sequences never give the same bytes.
+fn push(bytes: &mut Vec<u8>, field: &[u8]) {
+    bytes.extend_from_slice(&(field.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(field);
+}
+
+/// The cache of one OUT_DIR.
+#[derive(Debug, Clone)]
+pub struct Cache {
+    path: PathBuf,
+}
+
+/// What a stored run recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    /// The `rerun-if-changed` paths of the run.
+    pub paths: Vec<String>,
+    /// The `rerun-if-env-changed` variables of the run.
+    pub env_vars: Vec<String>,
+    /// The generated file the run wrote (inside OUT_DIR).
+    pub file_name: String,
+    /// The inputs it read.
+    pub inputs: Inputs,
+    /// Everything it printed.
+    pub output: Vec<u8>,
+}
+
+impl Cache {
+    /// The cache in `out_dir`.
+    pub fn new(out_dir: &Path) -> Cache {
+        Cache {
+            path: out_dir.join(CACHE_FILE_NAME),
+        }
+    }
+
+    /// The stored output, when the stored inputs are byte for byte what `read` reads now (given
+    /// the stored paths and variables) and the generated file is still there.
+    pub fn replay(&self, read: impl FnOnce(&[String], &[String]) -> Inputs) -> Option<Vec<u8>> {
+        let stored = self.load()?;
+        let out_dir = self.path.parent()?;
+        if !out_dir.join(&stored.file_name).is_file() {
+            return None;
+        }
+        (read(&stored.paths, &stored.env_vars) == stored.inputs).then_some(stored.output)
+    }
+
+    /// Records a successful run. A cache that cannot be written only costs the next run its
+    /// shortcut, so the error is returned for the caller to ignore.
+    ///
+    /// # Errors
+    /// Whatever writing the file returns.
+    pub fn store(&self, stored: &Stored) -> io::Result<()> {
+        let mut bytes = MAGIC.to_vec();
+        push(&mut bytes, stored.paths.join("\n").as_bytes());
+        push(&mut bytes, stored.env_vars.join("\n").as_bytes());
+        push(&mut bytes, stored.file_name.as_bytes());
+        push(&mut bytes, &stored.inputs.bytes);
+        push(&mut bytes, &stored.output);
+        fs::write(&self.path, bytes)
+    }
+
+    fn load(&self) -> Option<Stored> {
+        let bytes = fs::read(&self.path).ok()?;
+        let mut rest = bytes.strip_prefix(MAGIC)?;
+        let mut field = || -> Option<Vec<u8>> {
+            let len = u64::from_le_bytes(rest.get(..8)?.try_into().ok()?) as usize;
+            let value = rest.get(8..8 + len)?.to_vec();
+            rest = &rest[8 + len..];
+            Some(value)
+        };
+        let lines = |v: Vec<u8>| -> Option<Vec<String>> {
+            let text = String::from_utf8(v).ok()?;
+            Some(match text.is_empty() {
+                true => Vec::new(),
+                false => text.split('\n').map(str::to_string).collect(),
+            })
+        };
+        let paths = lines(field()?)?;
+        let env_vars = lines(field()?)?;
+        let file_name = String::from_utf8(field()?).ok()?;
+        let inputs = Inputs {
+            bytes: field()?,
+            newest: None,
+        };
+        let output = field()?;
+        Some(Stored {
+            paths,
+            env_vars,
+            file_name,
+            inputs,
+            output,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup() -> (tempfile::TempDir, PathBuf, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let crate_dir = dir.path().join("app");
+        let out_dir = dir.path().join("out");
+        fs::create_dir_all(crate_dir.join("src/models")).unwrap();
+        fs::create_dir_all(crate_dir.join("migrations")).unwrap();
+        fs::create_dir_all(&out_dir).unwrap();
+        fs::write(crate_dir.join("src/main.rs"), "fn main() {}\n").unwrap();
+        fs::write(crate_dir.join("src/models/a.rs"), "struct A;\n").unwrap();
+        fs::write(crate_dir.join("migrations/V1__a.sql"), "SELECT 1;\n").unwrap();
+        fs::write(out_dir.join("gen.rs"), "// generated\n").unwrap();
+        (dir, crate_dir, out_dir)
+    }
+
+    fn store(crate_dir: &Path, cache: &Cache) {
+        let paths = vec!["migrations".to_string(), "src".to_string()];
+        let env_vars = vec!["BLUEFOX_CACHE_TEST_UNSET".to_string()];
+        let inputs = Inputs::read(crate_dir, "settings", &paths, &env_vars);
+        cache
+            .store(&Stored {
+                paths,
+                env_vars,
+                file_name: "gen.rs".into(),
+                inputs,
+                output: b"cargo:rerun-if-changed=src\n".to_vec(),
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn replays_only_while_every_input_byte_is_the_same() {
+        let (_dir, crate_dir, out_dir) = setup();
+        let cache = Cache::new(&out_dir);
+        let read = |p: &[String], e: &[String]| Inputs::read(&crate_dir, "settings", p, e);
+        assert_eq!(cache.replay(read), None, "nothing stored yet");
+        store(&crate_dir, &cache);
+        assert_eq!(
+            cache.replay(read).as_deref(),
+            Some(&b"cargo:rerun-if-changed=src\n"[..])
+        );
+        // Rewriting a file with the same bytes (a touch) still replays.
+        fs::write(crate_dir.join("src/main.rs"), "fn main() {}\n").unwrap();
+        assert!(cache.replay(read).is_some());
+        // Other settings, an edited model, a new migration, a removed generated file: no replay.
+        let other = |p: &[String], e: &[String]| Inputs::read(&crate_dir, "other", p, e);
+        assert_eq!(cache.replay(other), None);
+        fs::write(crate_dir.join("src/models/a.rs"), "struct B;\n").unwrap();
+        assert_eq!(cache.replay(read), None);
+        store(&crate_dir, &cache);
+        fs::write(crate_dir.join("migrations/V2__b.sql"), "SELECT 2;\n").unwrap();
+        assert_eq!(cache.replay(read), None);
+        store(&crate_dir, &cache);
+        assert!(cache.replay(read).is_some());
+        fs::remove_file(out_dir.join("gen.rs")).unwrap();
+        assert_eq!(cache.replay(read), None);
+    }
+
+    #[test]
+    fn a_damaged_cache_file_is_a_miss() {
+        let (_dir, crate_dir, out_dir) = setup();
+        let cache = Cache::new(&out_dir);
+        store(&crate_dir, &cache);
+        let bytes = fs::read(out_dir.join(CACHE_FILE_NAME)).unwrap();
+        fs::write(out_dir.join(CACHE_FILE_NAME), &bytes[..bytes.len() / 2]).unwrap();
+        let read = |p: &[String], e: &[String]| Inputs::read(&crate_dir, "settings", p, e);
+        assert_eq!(cache.replay(read), None);
+    }
+}
