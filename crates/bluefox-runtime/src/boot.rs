@@ -6,8 +6,13 @@
 //! session: the advisory lock and `SET lock_timeout` belong to that session, so neither leaks
 //! into the client handed to the application, and dropping it releases the lock on every path
 //! (errors and panics included).
+//!
+//! Both connections are polled on boot's own task while boot uses them (the application's is
+//! spawned when boot returns it): with a multi-threaded runtime a spawned connection runs on
+//! another worker, and every answer (a thousand migrations are a thousand answers) would wait
+//! for a hop between threads.
 
-use crate::connect::connect;
+use crate::connect::{connect_unspawned, ConnectionDriver};
 use crate::drift;
 use crate::error::Error;
 use crate::history;
@@ -49,18 +54,46 @@ pub async fn boot_with(settings: &Settings, embedded: &'static Embedded) -> Resu
             url: url_dialect.name(),
         });
     }
-    let (client, _connection) = connect(&settings.database_url).await?;
+    let (client, driver) = connect_unspawned(&settings.database_url).await?;
+    let (result, driver) = drive(driver, migrate_and_check(&client, settings, embedded)).await;
+    if let Some(driver) = driver {
+        tokio::spawn(driver);
+    }
+    result.map(|()| client)
+}
+
+/// Runs `work` while polling the connection `driver` on the same task; hands the driver back
+/// unless the connection ended first (then `work` is left to fail on the closed connection).
+async fn drive<F: std::future::Future>(
+    mut driver: ConnectionDriver,
+    work: F,
+) -> (F::Output, Option<ConnectionDriver>) {
+    let mut work = std::pin::pin!(work);
+    tokio::select! {
+        biased;
+        output = &mut work => (output, Some(driver)),
+        () = &mut driver => (work.await, None),
+    }
+}
+
+/// Everything boot does on the application's connection `client`: history, migrations (on a
+/// session of their own), drift check.
+async fn migrate_and_check(
+    client: &Client,
+    settings: &Settings,
+    embedded: &'static Embedded,
+) -> Result<(), Error> {
     if settings.migrate == MigrateMode::Off {
         tracing::info!("BLUEFOX_MIGRATE=off: not checking or applying migrations");
-        return Ok(client);
+        return Ok(());
     }
     // Both queries go out before either answer is awaited (tokio-postgres pipelines them), so
     // a boot with nothing pending costs one round trip after connecting.
     let tables = embedded.snapshot.tables;
-    let (rows, live) = tokio::join!(history::read(&client), async {
+    let (rows, live) = tokio::join!(history::read(client), async {
         match tables.is_empty() {
             true => Ok(None),
-            false => drift::live_schema(&client).await.map(Some),
+            false => drift::live_schema(client).await.map(Some),
         }
     });
     let status = history::validate(embedded, rows?)?;
@@ -72,26 +105,31 @@ pub async fn boot_with(settings: &Settings, embedded: &'static Embedded) -> Resu
             versions: status.pending.iter().map(|m| m.version).collect(),
         });
     } else {
-        let (session, _session_connection) = connect(&settings.database_url).await?;
+        let (session, session_driver) = connect_unspawned(&settings.database_url).await?;
         let options = MigratorOptions {
             lock_timeout: settings.lock_timeout,
             statement_lock_timeout: Some(settings.statement_lock_timeout),
             strict: settings.strict,
         };
-        let result = Migrator::new(&session, embedded)
-            .with_options(options)
-            .upgrade(Target::Head)
-            .await;
-        // Closing the session also drops the lock if anything above failed to release it.
-        drop(session);
+        let work = async move {
+            let result = Migrator::new(&session, embedded)
+                .with_options(options)
+                .upgrade(Target::Head)
+                .await;
+            // Closing the session also drops the lock if anything above failed to release it;
+            // it also ends the session's driver, so the join below completes.
+            drop(session);
+            result
+        };
+        let (result, ()) = tokio::join!(work, session_driver);
         let report = result?;
         tracing::info!(count = report.applied.len(), "migrations applied");
         if !tables.is_empty() {
-            live = Some(drift::live_schema(&client).await?);
+            live = Some(drift::live_schema(client).await?);
         }
     }
     if let Some(live) = live {
         drift::compare(tables, &live).warn();
     }
-    Ok(client)
+    Ok(())
 }

@@ -1,6 +1,6 @@
 //! Opening the database connection from a [`DatabaseUrl`]: a `tokio_postgres::Config` (never
-//! refinery's), TLS per `sslmode` (see [`crate::tls`]), the connection task spawned on tokio, and
-//! typed errors that name host, port, user and database but never the password.
+//! refinery's), TLS per `sslmode` (see [`crate::tls`]), the connection task spawned on tokio (or
+//! handed back unspawned, [`connect_unspawned`]), and typed errors that name host, port, user and database but never the password.
 //!
 //! `sslmode` behaviour:
 //! - `disable`: plaintext.
@@ -14,7 +14,9 @@
 //! `application_name` is `bluefox` unless the URL sets one.
 
 use std::error::Error as _;
+use std::future::Future;
 use std::io;
+use std::pin::Pin;
 
 use bluefox_core::db_url::{DatabaseUrl, DbUrlError, Dialect, Host, SslMode};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -29,6 +31,11 @@ pub const APPLICATION_NAME: &str = "bluefox";
 
 /// The task that drives the connection; it ends when the [`Client`] is dropped.
 pub type ConnectionTask = JoinHandle<()>;
+
+/// The connection's I/O as a future not yet spawned: it ends when the [`Client`] is dropped
+/// (or the connection fails, which it logs). Polling it on the task that sends the queries
+/// saves each answer a hop between threads of a multi-threaded runtime.
+pub type ConnectionDriver = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 /// Why no connection could be made. Messages name host, port, user and database, say what to
 /// do, and never contain the password.
@@ -196,6 +203,19 @@ pub fn config(url: &DatabaseUrl) -> Result<Config, ConnectError> {
 /// # Errors
 /// [`ConnectError`], naming host, port, user and database and what to do.
 pub async fn connect(url: &DatabaseUrl) -> Result<(Client, ConnectionTask), ConnectError> {
+    let (client, driver) = connect_unspawned(url).await?;
+    Ok((client, tokio::spawn(driver)))
+}
+
+/// [`connect`], handing back the connection's driver instead of spawning it: the caller polls
+/// it (alongside its own queries, or with `tokio::spawn`); the client answers nothing while
+/// nobody polls it.
+///
+/// # Errors
+/// As [`connect`].
+pub async fn connect_unspawned(
+    url: &DatabaseUrl,
+) -> Result<(Client, ConnectionDriver), ConnectError> {
     let mut config = config(url)?;
     let mode = url.sslmode();
     let connector = tls::connector(mode, url.sslrootcert())?;
@@ -232,8 +252,11 @@ pub async fn connect(url: &DatabaseUrl) -> Result<(Client, ConnectionTask), Conn
     result.map_err(|e| context.classify(&e, mode))
 }
 
-/// Connects and spawns the connection, logging how it ended.
-async fn open<T>(config: &Config, tls: T) -> Result<(Client, ConnectionTask), tokio_postgres::Error>
+/// Connects; the driver logs how the connection ended.
+async fn open<T>(
+    config: &Config,
+    tls: T,
+) -> Result<(Client, ConnectionDriver), tokio_postgres::Error>
 where
     T: MakeTlsConnect<Socket> + Send,
     T::TlsConnect: Send,
@@ -241,15 +264,15 @@ where
     <T::TlsConnect as TlsConnect<Socket>>::Future: Send,
 {
     let (client, connection) = config.connect(tls).await?;
-    Ok((client, spawn(connection)))
+    Ok((client, driver(connection)))
 }
 
-fn spawn<S, T>(connection: tokio_postgres::Connection<S, T>) -> ConnectionTask
+fn driver<S, T>(connection: tokio_postgres::Connection<S, T>) -> ConnectionDriver
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    tokio::spawn(async move {
+    Box::pin(async move {
         if let Err(e) = connection.await {
             tracing::warn!(error = %e, "bluefox: database connection closed with an error");
         }

@@ -130,8 +130,10 @@ pub(crate) fn downgrade_block(down: &str, version: i64) -> String {
 pub(crate) const ASYNC_COMMIT: &str = "SET LOCAL synchronous_commit = off;\n";
 
 /// The transaction the live migrator sends for one migration: `BEGIN`, up SQL, refinery's own
-/// history insert, the down row, `COMMIT`; with `asynchronous`, the commit does not wait for
-/// the WAL flush (a later synchronous commit makes it durable).
+/// history insert and the down row (one statement: the history insert rides in a `WITH`, so the
+/// server parses, plans and acknowledges one statement instead of two), `COMMIT`; with
+/// `asynchronous`, the commit does not wait for the WAL flush (a later synchronous commit makes
+/// it durable).
 pub(crate) fn live_upgrade_block(
     m: &EmbeddedMigration,
     refinery_insert: &str,
@@ -139,7 +141,7 @@ pub(crate) fn live_upgrade_block(
 ) -> String {
     let commit_mode = if asynchronous { ASYNC_COMMIT } else { "" };
     format!(
-        "{BEGIN}{}\n;\n{refinery_insert};\n{}\n{commit_mode}COMMIT;",
+        "{BEGIN}{}\n;\nWITH \"refinery_row\" AS ({refinery_insert})\n{}\n{commit_mode}COMMIT;",
         m.up,
         down_insert(m)
     )
@@ -243,12 +245,12 @@ COMMIT;
         let sync = live_upgrade_block(&MIGRATIONS[1], insert, false);
         assert_eq!(
             sync,
-            format!("BEGIN;\nINSERT INTO \"users\" VALUES (1);\n;\n{insert};\n{down_row}\nCOMMIT;")
+            format!("BEGIN;\nINSERT INTO \"users\" VALUES (1);\n;\nWITH \"refinery_row\" AS ({insert})\n{down_row}\nCOMMIT;")
         );
         let not_waiting = live_upgrade_block(&MIGRATIONS[1], insert, true);
         assert_eq!(
             not_waiting,
-            format!("BEGIN;\nINSERT INTO \"users\" VALUES (1);\n;\n{insert};\n{down_row}\nSET LOCAL synchronous_commit = off;\nCOMMIT;")
+            format!("BEGIN;\nINSERT INTO \"users\" VALUES (1);\n;\nWITH \"refinery_row\" AS ({insert})\n{down_row}\nSET LOCAL synchronous_commit = off;\nCOMMIT;")
         );
     }
 

@@ -49,6 +49,10 @@ pub fn connector(
     mode: SslMode,
     sslrootcert: Option<&str>,
 ) -> Result<Option<MakeRustlsConnect>, TlsConfigError> {
+    if mode == SslMode::Disable {
+        // Nothing to build: a plain connection needs no provider or configuration.
+        return Ok(None);
+    }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()?;

@@ -340,7 +340,9 @@ async fn the_readme_main_boots_and_queries_with_question_marks() {
         Ok::<(), Error>(())
     }
     .await;
-    let message = failing.expect_err("a failing query is an Error").to_string();
+    let message = failing
+        .expect_err("a failing query is an Error")
+        .to_string();
     assert!(
         message.starts_with("database query failed:") && message.contains("no_such_table"),
         "{message}"

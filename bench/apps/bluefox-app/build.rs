@@ -1,0 +1,4 @@
+//! bluefox's build script, as a user writes it.
+fn main() {
+    bluefox_build::configure();
+}

@@ -1,0 +1,4 @@
+//! `embed_migrations!` prints no rerun lines; without this a new migration goes unseen.
+fn main() {
+    println!("cargo:rerun-if-changed=migrations");
+}
