@@ -435,3 +435,58 @@ mod tests {
         );
     }
 }
+
+/// One migration a downgrade reverts: what it runs and what it reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DownStep {
+    /// Its version.
+    pub version: i64,
+    /// Its name, as the history table stores it.
+    pub name: String,
+    /// Its file, or `(not in this binary)` for one only the database knows.
+    pub file: String,
+    /// The down SQL: embedded, else stored when it was applied.
+    pub down: String,
+}
+
+/// The steps of a downgrade `plan` (newest first), for either dialect: each migration's down
+/// SQL is the embedded one, else the one `stored` when it was applied. A migration with neither
+/// stops the whole plan before anything runs.
+///
+/// # Errors
+/// [`Error::Irreversible`] naming the first migration without down SQL.
+pub(crate) fn down_steps(
+    embedded: &Embedded,
+    status: &Status,
+    plan: &[i64],
+    stored: &std::collections::BTreeMap<i64, Option<String>>,
+) -> Result<Vec<DownStep>, Error> {
+    plan.iter()
+        .map(|&version| {
+            let known = embedded.migration(version);
+            let file = known.map_or_else(
+                || "(not in this binary)".to_string(),
+                |m| m.file.to_string(),
+            );
+            let down = known
+                .and_then(|m| m.down.map(str::to_string))
+                .or_else(|| stored.get(&version).cloned().flatten())
+                .ok_or_else(|| Error::Irreversible {
+                    version,
+                    file: file.clone(),
+                })?;
+            let name = status
+                .applied
+                .iter()
+                .find(|row| row.version == version)
+                .map(|row| row.name.clone())
+                .unwrap_or_default();
+            Ok(DownStep {
+                version,
+                name,
+                file,
+                down,
+            })
+        })
+        .collect()
+}

@@ -154,7 +154,9 @@ fn header(verb: &str, from: Option<i64>, to: Target, count: usize) -> String {
     )
 }
 
-fn applied_up_to(embedded: &Embedded, from: Option<i64>) -> Result<Vec<i64>, Error> {
+/// The versions applied when the newest applied one is `from` (`None`: nothing), assuming the
+/// database holds exactly the embedded migrations up to it; both dialects' scripts start there.
+pub(crate) fn applied_up_to(embedded: &Embedded, from: Option<i64>) -> Result<Vec<i64>, Error> {
     let Some(from) = from else {
         return Ok(Vec::new());
     };
@@ -167,7 +169,11 @@ fn applied_up_to(embedded: &Embedded, from: Option<i64>) -> Result<Vec<i64>, Err
         .collect())
 }
 
-fn migration(embedded: &Embedded, version: i64) -> Result<&'static EmbeddedMigration, Error> {
+/// The embedded migration `version`, or the unknown-version error a script target gives.
+pub(crate) fn migration(
+    embedded: &Embedded,
+    version: i64,
+) -> Result<&'static EmbeddedMigration, Error> {
     embedded
         .migration(version)
         .ok_or(Error::Target(TargetError::UnknownVersion { version }))

@@ -144,30 +144,15 @@ impl<'a> SqliteMigrator<'a> {
             let status = self.status()?;
             let plan = resolve_downgrade(target, &status.applied_versions())?;
             let stored = read_down(self.conn)?;
-            let mut steps = Vec::with_capacity(plan.len());
-            for version in plan {
-                let embedded = self.embedded.migration(version);
-                let file = embedded.map_or_else(
-                    || "(not in this binary)".to_string(),
-                    |m| m.file.to_string(),
-                );
-                let down = embedded
-                    .and_then(|m| m.down.map(str::to_string))
-                    .or_else(|| stored.get(&version).cloned().flatten())
-                    .ok_or_else(|| Error::Irreversible {
-                        version,
-                        file: file.clone(),
-                    })?;
-                let name = status
-                    .applied
-                    .iter()
-                    .find(|r| r.version == version)
-                    .map(|r| r.name.clone())
-                    .unwrap_or_default();
-                steps.push((version, name, file, down));
-            }
+            let steps = history::down_steps(self.embedded, &status, &plan, &stored)?;
             let mut report = DowngradeReport::default();
-            for (version, name, file, down) in steps {
+            for history::DownStep {
+                version,
+                name,
+                file,
+                down,
+            } in steps
+            {
                 let started = Instant::now();
                 let sql = format!("{down}\n;\n{}", forget(version));
                 let outcome = driver::run_step(self.conn, &sql, Direction::Down, version, &file);

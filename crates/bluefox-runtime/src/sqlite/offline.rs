@@ -8,9 +8,11 @@
 
 use crate::error::Error;
 use crate::history::HISTORY_TABLE;
-use crate::offline::{down_insert, down_table_ddl, forget, history_table_ddl};
-use crate::target::{resolve_downgrade, resolve_upgrade, Target, TargetError};
-use bluefox_core::embedded::{Embedded, EmbeddedMigration};
+use crate::offline::{
+    applied_up_to, down_insert, down_table_ddl, forget, history_table_ddl, migration,
+};
+use crate::target::{resolve_downgrade, resolve_upgrade, Target};
+use bluefox_core::embedded::Embedded;
 use bluefox_core::schema::quote_literal;
 use std::fmt::Write;
 
@@ -82,23 +84,4 @@ fn header(verb: &str, from: Option<i64>, to: Target, count: usize) -> String {
     format!(
         "-- bluefox {verb} from {from} to {to}: {count} migration(s), one transaction each (SQLite).\n-- Apply with: sqlite3 -bail <database file> < <this file>\nPRAGMA foreign_keys = OFF;\n\n"
     )
-}
-
-fn applied_up_to(embedded: &Embedded, from: Option<i64>) -> Result<Vec<i64>, Error> {
-    let Some(from) = from else {
-        return Ok(Vec::new());
-    };
-    migration(embedded, from)?;
-    Ok(embedded
-        .migrations
-        .iter()
-        .map(|m| m.version)
-        .filter(|v| *v <= from)
-        .collect())
-}
-
-fn migration(embedded: &Embedded, version: i64) -> Result<&'static EmbeddedMigration, Error> {
-    embedded
-        .migration(version)
-        .ok_or(Error::Target(TargetError::UnknownVersion { version }))
 }
