@@ -207,10 +207,17 @@ impl Drop for TestDb {
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner()),
         );
-        let mut drop_sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE);", self.name);
-        for role in roles {
-            drop_sql.push_str(&format!(" DROP ROLE IF EXISTS \"{role}\";"));
-        }
+        // One statement each: DROP DATABASE cannot run inside the implicit transaction of a
+        // multi-statement batch, and the roles can only go once the database is gone.
+        let mut statements = vec![format!(
+            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+            self.name
+        )];
+        statements.extend(
+            roles
+                .iter()
+                .map(|role| format!("DROP ROLE IF EXISTS \"{role}\"")),
+        );
         // Never panic here: Drop may run while a failing test unwinds.
         let _ = std::thread::spawn(move || {
             let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
@@ -227,7 +234,9 @@ impl Drop for TestDb {
                     tokio::spawn(async move {
                         let _ = connection.await;
                     });
-                    let _ = client.batch_execute(&drop_sql).await;
+                    for statement in statements {
+                        let _ = client.batch_execute(&statement).await;
+                    }
                 }
             });
         })
@@ -257,6 +266,26 @@ mod tests {
         let admin = TestDb::new("bluefox_testdb_admin");
         let left = admin.column(&format!(
             "SELECT count(*) FROM pg_database WHERE datname = '{name}'"
+        ));
+        assert_eq!(left, vec!["0".to_string()]);
+    }
+
+    #[test]
+    fn roles_are_dropped_with_the_database() {
+        let db = TestDb::new("bluefox_testdb");
+        let name = db.name.clone();
+        let role = db.role("bluefox_testdb_role", "");
+        assert_eq!(
+            db.column(&format!(
+                "SELECT count(*) FROM pg_roles WHERE rolname = '{role}'"
+            )),
+            vec!["1".to_string()]
+        );
+        drop(db);
+        let admin = TestDb::new("bluefox_testdb_admin");
+        let left = admin.column(&format!(
+            "SELECT (SELECT count(*) FROM pg_database WHERE datname = '{name}') \
+             + (SELECT count(*) FROM pg_roles WHERE rolname = '{role}')"
         ));
         assert_eq!(left, vec!["0".to_string()]);
     }
