@@ -126,6 +126,8 @@ impl Fixture {
             .env("CARGO_TARGET_DIR", fixture_target_dir())
             .env("CARGO_TERM_COLOR", "never")
             .env_remove("MODELS_MODULE")
+            // Read by build.rs for its dialect check: a developer's own must not leak in.
+            .env_remove("DATABASE_URL")
             .env_remove("RUSTFLAGS")
             .env_remove("CARGO_ENCODED_RUSTFLAGS")
             .env_remove("CARGO_BUILD_RUSTFLAGS");

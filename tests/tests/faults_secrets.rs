@@ -156,6 +156,15 @@ async fn the_password_never_shows_in_any_output() {
         });
         match settings {
             Ok(settings) => {
+                if should_boot {
+                    // The server trusts TCP, so a boot alone would not show the password was
+                    // read: check it reached the settings, through every form.
+                    assert_eq!(
+                        settings.database_url.password().map(|p| p.expose()),
+                        Some(CANARY),
+                        "{label}: the password was not read"
+                    );
+                }
                 assert_clean(label, &format!("{settings:?}"));
                 assert_clean(label, &settings.database_url.redacted());
                 assert_clean(label, &format!("{:?}", settings.database_url));

@@ -2,7 +2,7 @@
 //! the generated file, warnings and rerun lines ([`Builder::generate`], which writes nothing),
 //! and, in a build script, writes and prints them ([`Builder::run`]).
 
-use crate::cache::{Cache, Inputs, Stored};
+use crate::cache::{Cache, Inputs, Replay, Stored};
 use crate::discover::{self, Discovery};
 use crate::emit::Generated;
 use crate::env::{self, DotEnvFile, Origin, Setting, DATABASE_URL, MODELS_MODULE};
@@ -37,7 +37,7 @@ pub fn embedded_file_name(migrations_dir: &str) -> String {
 /// Configures and runs bluefox's code generation for one crate. `configure()` is
 /// `Builder::from_env().run()` with the error report printed; tests and tools (the `bluefox`
 /// command) set the paths themselves and call [`Builder::load`] or [`Builder::generate`].
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Builder {
     crate_dir: Option<PathBuf>,
     crate_name: Option<String>,
@@ -48,6 +48,28 @@ pub struct Builder {
     /// `DATABASE_URL` as the environment had it, for the dialect check: set by
     /// [`Builder::from_env`] only, so only a build script consults `DATABASE_URL`.
     database_url: Option<Option<String>>,
+}
+
+/// Every setting but `DATABASE_URL`'s value, which may hold a password: it shows only whether
+/// one was seen. (This text is also the cache's settings key; the variable's value is an input of
+/// its own there, as a hash.)
+impl std::fmt::Debug for Builder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let database_url = match &self.database_url {
+            None => "not consulted",
+            Some(None) => "unset",
+            Some(Some(_)) => "set (value not shown)",
+        };
+        f.debug_struct("Builder")
+            .field("crate_dir", &self.crate_dir)
+            .field("crate_name", &self.crate_name)
+            .field("out_dir", &self.out_dir)
+            .field("models_module", &self.models_module)
+            .field("migrations_dir", &self.migrations_dir)
+            .field("dialect", &self.dialect)
+            .field("database_url", &database_url)
+            .finish()
+    }
 }
 
 /// Everything read from a crate: its model files, the schema they describe, its migrations and
@@ -158,16 +180,21 @@ impl Builder {
             (Some(out_dir), Some(crate_dir)) => Some((Cache::new(out_dir), crate_dir)),
             _ => None,
         };
+        // Taken before anything is read: a file modified after it may not be what the run saw.
+        let started = std::time::SystemTime::now();
+        let mut read_on_miss = None;
         if let Some((cache, crate_dir)) = &cache {
             let read =
                 |paths: &[String], vars: &[String]| Inputs::read(crate_dir, &settings, paths, vars);
-            if let Some(output) = cache.replay(read) {
-                if out.write_all(&output).is_ok() {
-                    return;
+            match cache.replay(read) {
+                Replay::Hit(output) => {
+                    if out.write_all(&output).is_ok() {
+                        return;
+                    }
                 }
+                Replay::Miss(read) => read_on_miss = read,
             }
         }
-        let started = std::time::SystemTime::now();
         let mut buffer = Vec::new();
         let result = self.run_to(&mut buffer);
         if out.write_all(&buffer).is_err() {
@@ -175,13 +202,24 @@ impl Builder {
             std::process::exit(1);
         }
         if let (Ok(generated), Some((cache, crate_dir))) = (&result, &cache) {
-            let stored = Stored {
-                inputs: Inputs::read(
+            // The inputs the replay check read serve again when this run's rerun set is the
+            // stored run's (the usual case): no third read of every file.
+            let inputs = match read_on_miss {
+                Some(read)
+                    if read.paths == generated.rerun_if_changed
+                        && read.env_vars == generated.rerun_if_env_changed =>
+                {
+                    read.inputs
+                }
+                _ => Inputs::read(
                     crate_dir,
                     &settings,
                     &generated.rerun_if_changed,
                     &generated.rerun_if_env_changed,
                 ),
+            };
+            let stored = Stored {
+                inputs,
                 paths: generated.rerun_if_changed.clone(),
                 env_vars: generated.rerun_if_env_changed.clone(),
                 file_name: generated.file_name.clone(),

@@ -118,6 +118,37 @@ fn push(bytes: &mut Vec<u8>, field: &[u8]) {
     bytes.extend_from_slice(field);
 }
 
+/// What [`Cache::replay`] found.
+#[derive(Debug)]
+pub enum Replay {
+    /// The stored output, to print instead of running.
+    Hit(Vec<u8>),
+    /// Nothing to replay; the inputs it read to find out, if a run was stored, so a run whose
+    /// rerun set is the same need not read them again to store itself.
+    Miss(Option<ReadInputs>),
+}
+
+impl Replay {
+    /// The output to replay, if any.
+    pub fn output(self) -> Option<Vec<u8>> {
+        match self {
+            Replay::Hit(output) => Some(output),
+            Replay::Miss(_) => None,
+        }
+    }
+}
+
+/// Inputs read for the rerun set of a stored run.
+#[derive(Debug)]
+pub struct ReadInputs {
+    /// The `rerun-if-changed` paths they were read for.
+    pub paths: Vec<String>,
+    /// The `rerun-if-env-changed` variables they were read for.
+    pub env_vars: Vec<String>,
+    /// What was read.
+    pub inputs: Inputs,
+}
+
 /// The cache of one OUT_DIR.
 #[derive(Debug, Clone)]
 pub struct Cache {
@@ -149,13 +180,23 @@ impl Cache {
 
     /// The stored output, when the stored inputs are byte for byte what `read` reads now (given
     /// the stored paths and variables) and the generated file is still there.
-    pub fn replay(&self, read: impl FnOnce(&[String], &[String]) -> Inputs) -> Option<Vec<u8>> {
-        let stored = self.load()?;
-        let out_dir = self.path.parent()?;
-        if !out_dir.join(&stored.file_name).is_file() {
-            return None;
+    pub fn replay(&self, read: impl FnOnce(&[String], &[String]) -> Inputs) -> Replay {
+        let Some(stored) = self.load() else {
+            return Replay::Miss(None);
+        };
+        let generated = self
+            .path
+            .parent()
+            .is_some_and(|out_dir| out_dir.join(&stored.file_name).is_file());
+        let inputs = read(&stored.paths, &stored.env_vars);
+        if generated && inputs == stored.inputs {
+            return Replay::Hit(stored.output);
         }
-        (read(&stored.paths, &stored.env_vars) == stored.inputs).then_some(stored.output)
+        Replay::Miss(Some(ReadInputs {
+            paths: stored.paths,
+            env_vars: stored.env_vars,
+            inputs,
+        }))
     }
 
     /// Records a successful run. A cache that cannot be written only costs the next run its
@@ -178,8 +219,9 @@ impl Cache {
         let mut rest = bytes.strip_prefix(MAGIC)?;
         let mut field = || -> Option<Vec<u8>> {
             let len = u64::from_le_bytes(rest.get(..8)?.try_into().ok()?) as usize;
-            let value = rest.get(8..8 + len)?.to_vec();
-            rest = &rest[8 + len..];
+            let end = len.checked_add(8)?;
+            let value = rest.get(8..end)?.to_vec();
+            rest = &rest[end..];
             Some(value)
         };
         let lines = |v: Vec<u8>| -> Option<Vec<String>> {
@@ -245,27 +287,27 @@ mod tests {
         let (_dir, crate_dir, out_dir) = setup();
         let cache = Cache::new(&out_dir);
         let read = |p: &[String], e: &[String]| Inputs::read(&crate_dir, "settings", p, e);
-        assert_eq!(cache.replay(read), None, "nothing stored yet");
+        assert_eq!(cache.replay(read).output(), None, "nothing stored yet");
         store(&crate_dir, &cache);
         assert_eq!(
-            cache.replay(read).as_deref(),
+            cache.replay(read).output().as_deref(),
             Some(&b"cargo:rerun-if-changed=src\n"[..])
         );
         // Rewriting a file with the same bytes (a touch) still replays.
         fs::write(crate_dir.join("src/main.rs"), "fn main() {}\n").unwrap();
-        assert!(cache.replay(read).is_some());
+        assert!(cache.replay(read).output().is_some());
         // Other settings, an edited model, a new migration, a removed generated file: no replay.
         let other = |p: &[String], e: &[String]| Inputs::read(&crate_dir, "other", p, e);
-        assert_eq!(cache.replay(other), None);
+        assert_eq!(cache.replay(other).output(), None);
         fs::write(crate_dir.join("src/models/a.rs"), "struct B;\n").unwrap();
-        assert_eq!(cache.replay(read), None);
+        assert_eq!(cache.replay(read).output(), None);
         store(&crate_dir, &cache);
         fs::write(crate_dir.join("migrations/V2__b.sql"), "SELECT 2;\n").unwrap();
-        assert_eq!(cache.replay(read), None);
+        assert_eq!(cache.replay(read).output(), None);
         store(&crate_dir, &cache);
-        assert!(cache.replay(read).is_some());
+        assert!(cache.replay(read).output().is_some());
         fs::remove_file(out_dir.join("gen.rs")).unwrap();
-        assert_eq!(cache.replay(read), None);
+        assert_eq!(cache.replay(read).output(), None);
     }
 
     #[test]
@@ -276,6 +318,6 @@ mod tests {
         let bytes = fs::read(out_dir.join(CACHE_FILE_NAME)).unwrap();
         fs::write(out_dir.join(CACHE_FILE_NAME), &bytes[..bytes.len() / 2]).unwrap();
         let read = |p: &[String], e: &[String]| Inputs::read(&crate_dir, "settings", p, e);
-        assert_eq!(cache.replay(read), None);
+        assert_eq!(cache.replay(read).output(), None);
     }
 }

@@ -135,13 +135,24 @@ fn read_dotenv_var(file: &DotEnvFile, name: &str) -> Result<Option<String>, Erro
     for item in dotenvy::from_read_iter(bytes.as_slice()) {
         let (key, value) = item.map_err(|err| Error::DotEnv {
             path: file.rel_path.clone(),
-            message: err.to_string(),
+            message: dotenv_error_text(&err),
         })?;
         if key == name && !value.trim().is_empty() {
             found = Some(value.trim().to_string());
         }
     }
     Ok(found)
+}
+
+/// dotenvy's message without the text of the offending line, which may hold a password
+/// (`DATABASE_URL=postgres://user:secret@...`).
+fn dotenv_error_text(err: &dotenvy::Error) -> String {
+    match err {
+        dotenvy::Error::LineParse(_, index) => {
+            format!("a line does not parse (error at character {index} of that line); its text is not shown as it may hold a secret")
+        }
+        other => other.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -224,5 +235,21 @@ mod tests {
             err.to_string().starts_with(".env: cannot read .env"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_malformed_line_is_reported_without_its_text() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join(".env");
+        fs::write(&path, "DATABASE_URL='postgres://u:canary-secret@h/db\n").unwrap();
+        let file = DotEnvFile {
+            rel_path: ".env".into(),
+            abs_path: path,
+        };
+        let err = read_dotenv_var(&file, "DATABASE_URL")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(".env"), "{err}");
+        assert!(!err.contains("canary-secret"), "{err}");
     }
 }

@@ -5,7 +5,7 @@ use crate::discover::read_dir_sorted;
 use crate::error::Error;
 use crate::lint;
 use crate::warning::Warning;
-use bluefox_core::migration_file::{checksum, normalize_sql, MigrationFile, Parent};
+use bluefox_core::migration_file::{MigrationFile, Parent};
 use bluefox_core::migration_set::MigrationSet;
 use bluefox_core::snapshot::{fingerprint, Snapshot, SNAPSHOT_FILE_NAME};
 use std::collections::BTreeMap;
@@ -103,25 +103,23 @@ impl MigrationsDir {
         self.set
             .migrations()
             .iter()
-            .map(|m| {
-                let up = normalize_sql(&m.up);
-                crate::codegen::MigrationData {
-                    version: m.version,
-                    name: m.name.clone(),
-                    message: m.message.clone().unwrap_or_default(),
-                    parent: match m.parent {
-                        Parent::Version(version) => Some(version),
-                        Parent::Base | Parent::Implicit => None,
-                    },
-                    file: self
-                        .file_names
-                        .get(&m.version)
-                        .cloned()
-                        .unwrap_or_else(|| m.file_name()),
-                    checksum: checksum(&m.name, m.version, &up),
-                    up,
-                    down: m.down.as_deref().map(normalize_sql),
-                }
+            // `MigrationFile::parse` normalised the text (LF, no BOM) already.
+            .map(|m| crate::codegen::MigrationData {
+                version: m.version,
+                name: m.name.clone(),
+                message: m.message.clone().unwrap_or_default(),
+                parent: match m.parent {
+                    Parent::Version(version) => Some(version),
+                    Parent::Base | Parent::Implicit => None,
+                },
+                file: self
+                    .file_names
+                    .get(&m.version)
+                    .cloned()
+                    .unwrap_or_else(|| m.file_name()),
+                checksum: m.checksum(),
+                up: m.up.clone(),
+                down: m.down.clone(),
             })
             .collect()
     }
@@ -200,7 +198,7 @@ mod tests {
         assert!(!embedded[0].up.contains('\r'));
         assert_eq!(
             embedded[0].checksum,
-            checksum("add_users", 1, &embedded[0].up)
+            bluefox_core::migration_file::checksum("add_users", 1, &embedded[0].up)
         );
         // A hand-written file names no parent.
         assert_eq!(embedded[1].parent, None);

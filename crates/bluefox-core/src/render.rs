@@ -335,7 +335,7 @@ fn column_def(column: &Column) -> String {
     sql
 }
 
-fn unique_clause(unique: &UniqueConstraint) -> String {
+pub(crate) fn unique_clause(unique: &UniqueConstraint) -> String {
     format!(
         "CONSTRAINT {} UNIQUE ({})",
         quote_ident(&unique.name),
@@ -344,9 +344,18 @@ fn unique_clause(unique: &UniqueConstraint) -> String {
 }
 
 fn add_foreign_key(table: &str, fk: &ForeignKey) -> String {
-    let mut sql = format!(
-        "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {}",
+    format!(
+        "ALTER TABLE {} ADD {};",
         quote_ident(table),
+        foreign_key_clause(fk)
+    )
+}
+
+/// `CONSTRAINT "fk_..." FOREIGN KEY (...) REFERENCES "t" (...) [ON DELETE ...]`: the clause both
+/// dialects write (PostgreSQL after `ALTER TABLE ... ADD`, SQLite inside `CREATE TABLE`).
+pub(crate) fn foreign_key_clause(fk: &ForeignKey) -> String {
+    let mut sql = format!(
+        "CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {}",
         quote_ident(&fk.name),
         column_list(&fk.columns),
         quote_ident(&fk.ref_table)
@@ -358,11 +367,10 @@ fn add_foreign_key(table: &str, fk: &ForeignKey) -> String {
         sql.push_str(" ON DELETE ");
         sql.push_str(fk.on_delete.as_sql());
     }
-    sql.push(';');
     sql
 }
 
-fn create_index(table: &str, index: &Index) -> String {
+pub(crate) fn create_index(table: &str, index: &Index) -> String {
     format!(
         "CREATE INDEX {} ON {} ({});",
         quote_ident(&index.name),
@@ -379,7 +387,7 @@ fn drop_constraint(table: &str, name: &str) -> String {
     )
 }
 
-fn column_list(columns: &[String]) -> String {
+pub(crate) fn column_list(columns: &[String]) -> String {
     columns
         .iter()
         .map(|c| quote_ident(c))

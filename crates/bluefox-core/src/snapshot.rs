@@ -150,16 +150,27 @@ impl Snapshot {
         if let Some(index) = conflict {
             return Err(SnapshotError::MergeConflict { line: index + 1 });
         }
-        let probe: FormatProbe = serde_json::from_str(&text).map_err(malformed)?;
-        match probe.format {
-            Some(found) if found.as_u64() != Some(u64::from(FORMAT)) => {
+        // One parse in the usual case; the format probe runs only to explain a failure, so a
+        // newer format gets its own error rather than a shape complaint.
+        let snapshot: Snapshot = match serde_json::from_str::<Snapshot>(&text) {
+            Ok(snapshot) if snapshot.format == FORMAT => snapshot,
+            Ok(snapshot) => {
                 return Err(SnapshotError::UnsupportedFormat {
-                    found: found.to_string(),
+                    found: snapshot.format.to_string(),
                 })
             }
-            _ => {}
-        }
-        let snapshot: Snapshot = serde_json::from_str(&text).map_err(malformed)?;
+            Err(error) => {
+                let probe: FormatProbe = serde_json::from_str(&text).map_err(malformed)?;
+                return Err(match probe.format {
+                    Some(found) if found.as_u64() != Some(u64::from(FORMAT)) => {
+                        SnapshotError::UnsupportedFormat {
+                            found: found.to_string(),
+                        }
+                    }
+                    _ => malformed(error),
+                });
+            }
+        };
         if !DIALECTS.contains(&snapshot.dialect.as_str()) {
             return Err(SnapshotError::UnsupportedDialect {
                 found: snapshot.dialect,

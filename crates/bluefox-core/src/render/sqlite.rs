@@ -21,12 +21,10 @@
 //! column renames, new tables, added columns, rebuilds (by table name), then new indexes. The
 //! phases need the whole schemas: `changes` must be `diff(old, new)`.
 
+use super::{column_list, create_index, foreign_key_clause, unique_clause};
 use crate::dialect::{is_boolean, sqlite_type};
 use crate::diff::{invert, Change};
-use crate::schema::{
-    quote_ident, quote_literal, Column, ColumnDefault, FkAction, ForeignKey, Index, Schema, Table,
-    UniqueConstraint,
-};
+use crate::schema::{quote_ident, Column, ColumnDefault, Schema, Table};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The prefix of the temporary name a table is rebuilt under.
@@ -56,9 +54,7 @@ pub fn create_table_sql(table: &Table) -> Vec<String> {
 /// expression in parentheses, as SQLite requires.
 pub fn default_sql(default: &ColumnDefault) -> String {
     match default {
-        ColumnDefault::String(s) => quote_literal(s),
-        ColumnDefault::Number(n) if super::is_number(n) => n.clone(),
-        ColumnDefault::Number(n) => quote_literal(n),
+        ColumnDefault::String(_) | ColumnDefault::Number(_) => super::default_sql(default),
         ColumnDefault::Bool(b) => u8::from(*b).to_string(),
         ColumnDefault::Expression(e) => {
             let folded = e.trim().to_ascii_lowercase().replace(' ', "");
@@ -299,46 +295,4 @@ fn column_def(column: &Column, rowid: bool) -> String {
         sql.push_str(&format!(" CHECK ({name} IN (0, 1))"));
     }
     sql
-}
-
-fn unique_clause(unique: &UniqueConstraint) -> String {
-    format!(
-        "CONSTRAINT {} UNIQUE ({})",
-        quote_ident(&unique.name),
-        column_list(&unique.columns)
-    )
-}
-
-fn foreign_key_clause(fk: &ForeignKey) -> String {
-    let mut sql = format!(
-        "CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {}",
-        quote_ident(&fk.name),
-        column_list(&fk.columns),
-        quote_ident(&fk.ref_table)
-    );
-    if !fk.ref_columns.is_empty() {
-        sql.push_str(&format!(" ({})", column_list(&fk.ref_columns)));
-    }
-    if fk.on_delete != FkAction::NoAction {
-        sql.push_str(" ON DELETE ");
-        sql.push_str(fk.on_delete.as_sql());
-    }
-    sql
-}
-
-fn create_index(table: &str, index: &Index) -> String {
-    format!(
-        "CREATE INDEX {} ON {} ({});",
-        quote_ident(&index.name),
-        quote_ident(table),
-        column_list(&index.columns)
-    )
-}
-
-fn column_list(columns: &[String]) -> String {
-    columns
-        .iter()
-        .map(|c| quote_ident(c))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
