@@ -65,6 +65,9 @@ pub fn embedded_from_files(files: &[(String, String)]) -> &'static Embedded {
         })
         .collect();
     migrations.sort_by_key(|m| m.version);
+    let history_digest = leak(bluefox_core::embedded::history_digest(
+        migrations.iter().map(|m| (m.version, m.name, m.checksum)),
+    ));
     Box::leak(Box::new(Embedded {
         dialect: "postgresql",
         migrations: Box::leak(migrations.into_boxed_slice()),
@@ -73,6 +76,7 @@ pub fn embedded_from_files(files: &[(String, String)]) -> &'static Embedded {
             fingerprint: 0,
             tables: &[],
         },
+        history_digest,
     }))
 }
 

@@ -74,6 +74,9 @@ pub fn render(
     dialect: bluefox_core::dialect::Dialect,
 ) -> Result<String, Error> {
     let dialect = Literal::string(dialect.name());
+    let digest = Literal::string(&bluefox_core::embedded::history_digest(
+        migrations.iter().map(|m| (m.version, m.name.as_str(), m.checksum)),
+    ));
     let migrations = migrations.iter().map(migration_tokens);
     let text = Literal::string(&snapshot.text);
     let fingerprint = Literal::u64_unsuffixed(snapshot.fingerprint);
@@ -109,6 +112,7 @@ pub fn render(
                 fingerprint: #fingerprint,
                 tables: &[#(#tables),*],
             },
+            history_digest: #digest,
         };
     };
     let file: syn::File = syn::parse2(tokens).map_err(|err| Error::Codegen(err.to_string()))?;

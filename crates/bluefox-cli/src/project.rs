@@ -133,6 +133,9 @@ pub fn embedded(dir: &MigrationsDir) -> &'static Embedded {
             ),
         })
         .collect();
+    let history_digest = leak(bluefox_core::embedded::history_digest(
+        migrations.iter().map(|m| (m.version, m.name, m.checksum)),
+    ));
     Box::leak(Box::new(Embedded {
         dialect: dir.snapshot.dialect().name(),
         migrations: Box::leak(migrations.into_boxed_slice()),
@@ -141,6 +144,7 @@ pub fn embedded(dir: &MigrationsDir) -> &'static Embedded {
             fingerprint: snapshot.fingerprint,
             tables: Box::leak(tables.into_boxed_slice()),
         },
+        history_digest,
     }))
 }
 

@@ -12,6 +12,10 @@ pub struct Embedded {
     pub migrations: &'static [EmbeddedMigration],
     /// The schema snapshot of `migrations/` (the schema at the newest migration).
     pub snapshot: EmbeddedSnapshot,
+    /// [`history_digest`] of `migrations`, computed at build time: a boot compares it with the
+    /// same digest computed by the server over the history table, one row instead of one per
+    /// migration.
+    pub history_digest: &'static str,
 }
 
 /// One migration file, normalised (LF line ends, no BOM) and checksummed at build time.
@@ -75,5 +79,50 @@ impl Embedded {
             .binary_search_by_key(&version, |m| m.version)
             .ok()
             .map(|i| &self.migrations[i])
+    }
+}
+
+/// The digest of a migration history: lowercase hex SHA-256 of one line per migration, ascending
+/// by version, `{version}:{name}:{checksum}\n`. The server computes the same over
+/// `refinery_schema_history` ([`HISTORY_DIGEST_SQL`]), so a boot learns that every embedded
+/// migration is applied, unedited, and nothing else is, from one row.
+pub fn history_digest<'a>(migrations: impl IntoIterator<Item = (i64, &'a str, u64)>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for (version, name, checksum) in migrations {
+        hasher.update(format!("{version}:{name}:{checksum}\n").as_bytes());
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// The SQL expression computing [`history_digest`] over refinery's history table (its columns
+/// `version`, `name`, `checksum`); an empty table gives the digest of nothing.
+pub const HISTORY_DIGEST_SQL: &str = "encode(sha256(convert_to(coalesce(string_agg(\
+     version::text || ':' || name || ':' || checksum || E'\\n', '' ORDER BY version), ''), 'UTF8')), 'hex')";
+
+#[cfg(test)]
+mod tests {
+    use super::history_digest;
+
+    #[test]
+    fn digest_of_nothing_is_sha256_of_empty_input() {
+        assert_eq!(
+            history_digest([]),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
+    #[test]
+    fn digest_covers_version_name_and_checksum() {
+        let base = history_digest([(1, "a", 7), (2, "b", 8)]);
+        assert_eq!(base.len(), 64);
+        assert_ne!(base, history_digest([(1, "a", 7), (2, "b", 9)]));
+        assert_ne!(base, history_digest([(1, "a", 7), (2, "c", 8)]));
+        assert_ne!(base, history_digest([(1, "a", 7), (3, "b", 8)]));
+        assert_ne!(base, history_digest([(1, "a", 7)]));
     }
 }

@@ -1,7 +1,8 @@
 //! [`boot`]: what an application calls first. Settings, connection, migrations, drift check.
 //!
-//! The application's connection is opened first and reads the history without any lock: when
-//! nothing is pending (the usual boot) that is the only migration work, one round trip. Only
+//! The application's connection is opened first and checks the history without any lock: when
+//! nothing is pending (the usual boot) that is the only migration work, one round trip (see
+//! [`migrate_and_check`]). Only
 //! when something is pending does boot open a second, dedicated connection for the migration
 //! session: the advisory lock and `SET lock_timeout` belong to that session, so neither leaks
 //! into the client handed to the application, and dropping it releases the lock on every path
@@ -17,10 +18,11 @@ use crate::drift;
 use crate::error::Error;
 use crate::history;
 use crate::migrator::{Migrator, MigratorOptions};
+use crate::schema_watch::{self, StampCheck};
 use crate::settings::{MigrateMode, Settings};
 use crate::target::Target;
 use bluefox_core::dialect::Dialect;
-use bluefox_core::embedded::Embedded;
+use bluefox_core::embedded::{Embedded, EmbeddedSnapshot};
 use tokio_postgres::Client;
 
 /// Boots with settings from the environment (or `.env`): connects, applies pending migrations
@@ -78,6 +80,11 @@ async fn drive<F: std::future::Future>(
 
 /// Everything boot does on the application's connection `client`: history, migrations (on a
 /// session of their own), drift check.
+///
+/// The usual boot (nothing pending, no DDL since the schema was last verified) is one round
+/// trip: the history's digest and the schema stamp, pipelined, each one row whatever the number
+/// of migrations and tables. Only when the digest differs from the embedded one are the history
+/// rows read; only when the stamp is not current is the catalog read (see [`schema_watch`]).
 async fn migrate_and_check(
     client: &Client,
     settings: &Settings,
@@ -87,49 +94,95 @@ async fn migrate_and_check(
         tracing::info!("BLUEFOX_MIGRATE=off: not checking or applying migrations");
         return Ok(());
     }
-    // Both queries go out before either answer is awaited (tokio-postgres pipelines them), so
-    // a boot with nothing pending costs one round trip after connecting.
-    let tables = embedded.snapshot.tables;
-    let (rows, live) = tokio::join!(history::read(client), async {
-        match tables.is_empty() {
-            true => Ok(None),
-            false => drift::live_schema(client).await.map(Some),
+    let snapshot = &embedded.snapshot;
+    let has_tables = !snapshot.tables.is_empty();
+    // Both queries go out before either answer is awaited (tokio-postgres pipelines them).
+    let (digest, stamp) = tokio::join!(history::read_digest(client), async {
+        match has_tables {
+            true => schema_watch::stamp_check(client, snapshot).await,
+            false => StampCheck::Current,
         }
     });
-    let status = history::validate(embedded, rows?)?;
-    let mut live = live?;
+    if digest.as_deref() == Some(embedded.history_digest) {
+        // Every embedded migration is applied, unedited, and nothing else is.
+        tracing::debug!("history digest matches the embedded migrations: nothing pending");
+        match stamp {
+            StampCheck::Current => tracing::debug!(
+                "no DDL since the schema was verified against this snapshot: drift check done without reading the catalog"
+            ),
+            _ => verify_schema(client, snapshot, stamp != StampCheck::Unwatched).await?,
+        }
+        return Ok(());
+    }
+    let status = history::validate(embedded, history::read(client).await?)?;
     if status.pending.is_empty() {
         history::check_unknown(&status, settings.strict)?;
-    } else if settings.migrate == MigrateMode::Verify {
+        if stamp != StampCheck::Current {
+            verify_schema(client, snapshot, stamp != StampCheck::Unwatched).await?;
+        }
+        return Ok(());
+    }
+    if settings.migrate == MigrateMode::Verify {
         return Err(Error::Pending {
             versions: status.pending.iter().map(|m| m.version).collect(),
         });
-    } else {
-        let (session, session_driver) = connect_unspawned(&settings.database_url).await?;
-        let options = MigratorOptions {
-            lock_timeout: settings.lock_timeout,
-            statement_lock_timeout: Some(settings.statement_lock_timeout),
-            strict: settings.strict,
-        };
-        let work = async move {
-            let result = Migrator::new(&session, embedded)
-                .with_options(options)
-                .upgrade(Target::Head)
-                .await;
-            // Closing the session also drops the lock if anything above failed to release it;
-            // it also ends the session's driver, so the join below completes.
-            drop(session);
-            result
-        };
-        let (result, ()) = tokio::join!(work, session_driver);
-        let report = result?;
-        tracing::info!(count = report.applied.len(), "migrations applied");
-        if !tables.is_empty() {
-            live = Some(drift::live_schema(client).await?);
-        }
     }
-    if let Some(live) = live {
-        drift::compare(tables, &live).warn();
+    let (session, session_driver) = connect_unspawned(&settings.database_url).await?;
+    let options = MigratorOptions {
+        lock_timeout: settings.lock_timeout,
+        statement_lock_timeout: Some(settings.statement_lock_timeout),
+        strict: settings.strict,
+    };
+    let work = async move {
+        let result = Migrator::new(&session, embedded)
+            .with_options(options)
+            .upgrade(Target::Head)
+            .await;
+        // Closing the session also drops the lock if anything above failed to release it;
+        // it also ends the session's driver, so the join below completes.
+        drop(session);
+        result
+    };
+    let (result, ()) = tokio::join!(work, session_driver);
+    let report = result?;
+    tracing::info!(count = report.applied.len(), "migrations applied");
+    if has_tables {
+        // The session may just have installed the watch: look for its generation.
+        verify_schema(client, snapshot, true).await?;
+    }
+    Ok(())
+}
+
+/// The drift check proper: reads the catalog, warns about every difference from `snapshot`,
+/// and when there is none stores the stamp that lets the next boots skip this read. The
+/// generation (when `watched`) is read before the catalog, on the same connection, so DDL that
+/// lands in between leaves the stamp stale rather than wrong.
+async fn verify_schema(
+    client: &Client,
+    snapshot: &EmbeddedSnapshot,
+    watched: bool,
+) -> Result<(), Error> {
+    if snapshot.tables.is_empty() {
+        return Ok(());
+    }
+    tracing::debug!(
+        tables = snapshot.tables.len(),
+        watched,
+        "drift check: reading the catalog"
+    );
+    let (generation, live) = tokio::join!(
+        async {
+            match watched {
+                true => schema_watch::generation(client).await,
+                false => None,
+            }
+        },
+        drift::live_schema(client)
+    );
+    let report = drift::compare(snapshot.tables, &live?);
+    report.warn();
+    if let (true, Some(generation)) = (report.is_clean(), generation) {
+        schema_watch::store_stamp(client, snapshot, generation).await;
     }
     Ok(())
 }

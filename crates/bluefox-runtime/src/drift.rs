@@ -1,11 +1,13 @@
 //! The drift check: the live schema (pg_catalog) against the embedded snapshot, table by table
 //! and column by column, so a schema changed by hand is reported instead of silently diverging.
 //!
-//! Only the current schema is read; refinery's and bluefox's history tables are left out. Types
+//! Only the current schema is read; refinery's and bluefox's history tables (and the schema
+//! watch's state table) are left out. Types
 //! are compared in bluefox's canonical spelling (`BIGINT`, `VARCHAR(80)`, `TEXT[]`).
 
 use crate::error::Error;
 use crate::history::{DOWN_TABLE, HISTORY_TABLE};
+use crate::schema_watch::STATE_TABLE;
 use bluefox_core::embedded::EmbeddedTable;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -118,7 +120,7 @@ pub async fn live_schema(client: &Client) -> Result<BTreeMap<String, Vec<LiveCol
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
          WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') \
-         AND c.relname NOT IN ('{HISTORY_TABLE}', '{DOWN_TABLE}') \
+         AND c.relname NOT IN ('{HISTORY_TABLE}', '{DOWN_TABLE}', '{STATE_TABLE}') \
          ORDER BY c.relname, a.attnum"
     );
     let messages = client

@@ -74,6 +74,22 @@ pub async fn read(client: &Client) -> Result<Vec<AppliedRow>, Error> {
     Ok(rows)
 }
 
+/// The server's [`history_digest`](bluefox_core::embedded::history_digest) of the history table,
+/// one row whatever its length: equal to the embedded one exactly when every embedded migration
+/// is applied with its name and checksum and nothing else is. `None` when the table is missing
+/// or the query fails (the caller then reads the rows, which explains what is wrong).
+pub async fn read_digest(client: &Client) -> Option<String> {
+    let query = format!(
+        "SELECT {} FROM {HISTORY_TABLE}",
+        bluefox_core::embedded::HISTORY_DIGEST_SQL
+    );
+    let messages = client.simple_query(&query).await.ok()?;
+    messages.iter().find_map(|m| match m {
+        SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
+        _ => None,
+    })
+}
+
 /// The down SQL stored in `bluefox_down_sql`, by version (`None` inside: stored as irreversible).
 ///
 /// # Errors
@@ -358,6 +374,7 @@ mod tests {
                 fingerprint: 0,
                 tables: &[],
             },
+            history_digest: "",
         }
     }
 

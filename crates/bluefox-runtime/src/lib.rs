@@ -20,6 +20,7 @@ pub mod history;
 pub mod lock;
 pub mod migrator;
 pub mod offline;
+pub mod schema_watch;
 pub mod settings;
 pub mod sqlite;
 pub mod target;

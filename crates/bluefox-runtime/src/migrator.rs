@@ -197,6 +197,7 @@ impl<'a> Migrator<'a> {
         let Some(&bound) = plan.last() else {
             return Ok(UpgradeReport::default());
         };
+        crate::schema_watch::install(self.client).await?;
         let queue = plan.iter().filter_map(|v| self.embedded.migration(*v));
         let applied =
             driver::run(self.client, self.embedded, &status.applied, queue, bound).await?;

@@ -129,22 +129,59 @@ pub(crate) fn downgrade_block(down: &str, version: i64) -> String {
 /// positions inside the up SQL keep their offset from [`BEGIN`]).
 pub(crate) const ASYNC_COMMIT: &str = "SET LOCAL synchronous_commit = off;\n";
 
+/// The custom session setting that chains a pipelined run: each migration's transaction sets
+/// it to its version just before `COMMIT`, and the next one checks it first.
+pub(crate) const CHAIN_SETTING: &str = "bluefox.applied";
+
+/// One migration's transaction as the live migrator sends it, and where its up SQL starts.
+pub(crate) struct LiveBlock {
+    /// The whole batch.
+    pub sql: String,
+    /// Characters before the up SQL (to locate the server's error positions).
+    pub prefix_chars: usize,
+    /// Statements before the up SQL (to locate a failure from the completed statements).
+    pub prefix_statements: usize,
+}
+
 /// The transaction the live migrator sends for one migration: `BEGIN`, up SQL, refinery's own
 /// history insert and the down row (one statement: the history insert rides in a `WITH`, so the
 /// server parses, plans and acknowledges one statement instead of two), `COMMIT`; with
 /// `asynchronous`, the commit does not wait for the WAL flush (a later synchronous commit makes
 /// it durable).
+///
+/// Migrations are pipelined (sent before the previous one's answer), so with `after` (the
+/// migration sent just before, in the same run) the batch first checks that `after` committed:
+/// it fails (division by zero) unless [`CHAIN_SETTING`] holds `after`'s version, which only
+/// `after`'s own transaction sets, as its last statement before `COMMIT`. A failed transaction
+/// block already makes the server refuse everything that follows until `ROLLBACK`; the check
+/// also covers up SQL that ends its transaction itself (`COMMIT; ...`) and then fails.
 pub(crate) fn live_upgrade_block(
     m: &EmbeddedMigration,
     refinery_insert: &str,
     asynchronous: bool,
-) -> String {
+    after: Option<i64>,
+) -> LiveBlock {
     let commit_mode = if asynchronous { ASYNC_COMMIT } else { "" };
-    format!(
-        "{BEGIN}{}\n;\nWITH \"refinery_row\" AS ({refinery_insert})\n{}\n{commit_mode}COMMIT;",
-        m.up,
-        down_insert(m)
-    )
+    let (guard, prefix_statements) = match after {
+        Some(version) => (
+            format!(
+                "SELECT 1 / coalesce(current_setting('{CHAIN_SETTING}', true) = '{version}', false)::int;\n"
+            ),
+            2,
+        ),
+        None => (String::new(), 1),
+    };
+    let prefix = format!("{BEGIN}{guard}");
+    LiveBlock {
+        prefix_chars: prefix.chars().count(),
+        prefix_statements,
+        sql: format!(
+            "{prefix}{}\n;\nWITH \"refinery_row\" AS ({refinery_insert})\n{}\n{commit_mode}SET {CHAIN_SETTING} = '{}';\nCOMMIT;",
+            m.up,
+            down_insert(m),
+            m.version
+        ),
+    }
 }
 
 fn header(verb: &str, from: Option<i64>, to: Target, count: usize) -> String {
@@ -214,6 +251,7 @@ mod tests {
             fingerprint: 0,
             tables: &[],
         },
+        history_digest: "",
     };
 
     #[test]
@@ -248,16 +286,28 @@ COMMIT;
     fn live_block_commits_asynchronously_only_when_asked() {
         let insert = "INSERT INTO refinery_schema_history VALUES (2)";
         let down_row = down_insert(&MIGRATIONS[1]);
-        let sync = live_upgrade_block(&MIGRATIONS[1], insert, false);
+        let sync = live_upgrade_block(&MIGRATIONS[1], insert, false, None);
         assert_eq!(
-            sync,
-            format!("BEGIN;\nINSERT INTO \"users\" VALUES (1);\n;\nWITH \"refinery_row\" AS ({insert})\n{down_row}\nCOMMIT;")
+            sync.sql,
+            format!("BEGIN;\nINSERT INTO \"users\" VALUES (1);\n;\nWITH \"refinery_row\" AS ({insert})\n{down_row}\nSET bluefox.applied = '2';\nCOMMIT;")
         );
-        let not_waiting = live_upgrade_block(&MIGRATIONS[1], insert, true);
+        assert_eq!((sync.prefix_chars, sync.prefix_statements), (7, 1));
+        let not_waiting = live_upgrade_block(&MIGRATIONS[1], insert, true, None);
         assert_eq!(
-            not_waiting,
-            format!("BEGIN;\nINSERT INTO \"users\" VALUES (1);\n;\nWITH \"refinery_row\" AS ({insert})\n{down_row}\nSET LOCAL synchronous_commit = off;\nCOMMIT;")
+            not_waiting.sql,
+            format!("BEGIN;\nINSERT INTO \"users\" VALUES (1);\n;\nWITH \"refinery_row\" AS ({insert})\n{down_row}\nSET LOCAL synchronous_commit = off;\nSET bluefox.applied = '2';\nCOMMIT;")
         );
+    }
+
+    #[test]
+    fn a_pipelined_block_first_checks_that_the_one_before_committed() {
+        let insert = "INSERT INTO refinery_schema_history VALUES (2)";
+        let block = live_upgrade_block(&MIGRATIONS[1], insert, true, Some(1));
+        let guard = "BEGIN;\nSELECT 1 / coalesce(current_setting('bluefox.applied', true) = '1', false)::int;\n";
+        assert!(block.sql.starts_with(guard), "{}", block.sql);
+        assert_eq!(block.prefix_chars, guard.chars().count());
+        assert_eq!(block.prefix_statements, 2);
+        assert_eq!(&block.sql[guard.len()..guard.len() + 8], "INSERT I");
     }
 
     #[test]

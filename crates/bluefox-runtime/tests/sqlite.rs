@@ -94,6 +94,7 @@ fn embedded(migrations: Vec<EmbeddedMigration>) -> &'static Embedded {
             fingerprint: 0,
             tables: TABLES,
         },
+        history_digest: "",
     }))
 }
 

@@ -1,6 +1,13 @@
 //! refinery's async driver traits on bluefox's own session type: each migration, refinery's
 //! history insert and bluefox's down row go to the server as one `BEGIN; ...; COMMIT;` batch.
 //!
+//! The batches are pipelined: up to [`PIPELINE_DEPTH`] are sent before the oldest one's answer is
+//! read, so the server never waits for the client between migrations. Each batch stays one
+//! transaction, and one that fails stops the run exactly as if they were sent one by one: the
+//! failed transaction block makes the server refuse everything sent after it until `ROLLBACK`,
+//! and each batch also checks that the one before it committed
+//! ([`offline::live_upgrade_block`]), so nothing after a failing migration runs.
+//!
 //! Every migration of a run but the last commits with `synchronous_commit = off`: its commit
 //! returns without waiting for the WAL to reach the disk, and the last migration's synchronous
 //! commit then flushes the WAL of all before it (WAL is written in order), so a run of N
@@ -22,6 +29,23 @@ use std::time::Instant;
 use tokio_postgres::{Client, SimpleQueryMessage};
 
 const LOCK_NOT_AVAILABLE: &str = "55P03";
+const DIVISION_BY_ZERO: &str = "22012";
+
+/// How many migrations may be on their way before the oldest one's answer is read: enough to
+/// keep the server busy, few enough that little is sent in vain after a failure.
+pub(super) const PIPELINE_DEPTH: usize = 32;
+
+/// The answers to one batch, as they arrive.
+type Responses = std::pin::Pin<Box<tokio_postgres::SimpleQueryStream>>;
+
+/// A migration sent and not answered yet.
+struct InFlight {
+    migration: &'static EmbeddedMigration,
+    prefix: Prefix,
+    asynchronous: bool,
+    started: Instant,
+    responses: Responses,
+}
 
 /// Has refinery apply `queue` (the planned migrations, ascending, the last being `bound`) over
 /// `client`, given the history rows read and validated under the lock.
@@ -41,6 +65,8 @@ pub(super) async fn run(
         client,
         applied: applied.iter().map(to_applied).collect(),
         queue: queue.collect(),
+        in_flight: VecDeque::new(),
+        last_sent: None,
         done: Vec::new(),
         failure: None,
         unflushed: None,
@@ -55,6 +81,11 @@ pub(super) async fn run(
             HISTORY_TABLE,
         )
         .await;
+    // Read the answers still owed (all of them succeed or the run failed already).
+    let settled = session.settle_all().await;
+    let outcome = outcome
+        .map_err(|e| e.to_string())
+        .and_then(|_| settled.map_err(|e| e.to_string()));
     let flushed = match session.unflushed {
         Some(version) => flush(client, version).await,
         None => Ok(()),
@@ -74,10 +105,7 @@ pub(super) async fn run(
             if let Err(flush_error) = flushed {
                 tracing::warn!("{flush_error}");
             }
-            Err(session
-                .failure
-                .take()
-                .unwrap_or_else(|| Error::Refinery(e.to_string())))
+            Err(session.failure.take().unwrap_or_else(|| Error::Refinery(e)))
         }
     }
 }
@@ -122,10 +150,27 @@ fn to_applied(row: &AppliedRow) -> Migration {
     Migration::applied(row.version, row.name.clone(), row.applied_on, row.checksum)
 }
 
-/// Sends one migration's transaction `batch` (its SQL `sql` after [`offline::BEGIN`]); on failure
-/// rolls back and returns [`Error::MigrationFailed`] naming the failing statement (from the
-/// server's error position, else from how many statements completed) and, after a lock
-/// timeout, the sessions holding locks that may block it.
+/// Where the SQL of a migration starts inside the batch that carries it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Prefix {
+    /// Characters before the SQL.
+    pub chars: usize,
+    /// Statements before the SQL.
+    pub statements: usize,
+}
+
+impl Prefix {
+    /// A batch that starts with [`offline::BEGIN`] and then the SQL.
+    pub(super) fn begin() -> Prefix {
+        Prefix {
+            chars: offline::BEGIN.chars().count(),
+            statements: 1,
+        }
+    }
+}
+
+/// Sends one migration's transaction `batch` (its SQL `sql` after `prefix`) and waits for it; on
+/// failure rolls back and returns [`Error::MigrationFailed`] (see [`failed`]).
 pub(super) async fn execute(
     client: &Client,
     batch: &str,
@@ -134,11 +179,65 @@ pub(super) async fn execute(
     file: &str,
     sql: &str,
 ) -> Result<(), Error> {
-    let Err((e, completed)) = execute_counting(client, batch).await else {
+    let outcome = match client.simple_query_raw(batch).await {
+        Ok(responses) => settle(Box::pin(responses)).await,
+        Err(e) => Err((e, 0)),
+    };
+    let Err((e, completed)) = outcome else {
         return Ok(());
     };
+    let failed_step = FailedStep {
+        direction,
+        version,
+        file,
+        sql,
+        prefix: Prefix::begin(),
+    };
+    Err(failed(client, failed_step, &e, completed).await)
+}
+
+/// A migration step whose batch failed.
+pub(super) struct FailedStep<'a> {
+    pub direction: Direction,
+    pub version: i64,
+    pub file: &'a str,
+    pub sql: &'a str,
+    pub prefix: Prefix,
+}
+
+/// Rolls back the failed transaction and builds [`Error::MigrationFailed`] naming the failing
+/// statement (from the server's error position, else from how many statements `completed`)
+/// and, after a lock timeout, the sessions holding locks that may block it.
+async fn failed(
+    client: &Client,
+    step: FailedStep<'_>,
+    e: &tokio_postgres::Error,
+    completed: usize,
+) -> Error {
     let _ = client.batch_execute("ROLLBACK").await;
-    let mut error = failure(direction, version, file.to_string(), sql, &e);
+    let chain_broken = step.prefix.statements == 2
+        && completed == 1
+        && e.as_db_error()
+            .is_some_and(|db| db.code().code() == DIVISION_BY_ZERO);
+    if chain_broken {
+        return Error::MigrationFailed {
+            direction: step.direction,
+            version: step.version,
+            file: step.file.to_string(),
+            sqlstate: DIVISION_BY_ZERO.into(),
+            message: "the migration before it did not commit the way bluefox sends it (its SQL ends the transaction or resets the session's settings itself); nothing of this migration ran".into(),
+            detail: Some("apply the migrations one at a time (bluefox upgrade +1) to see which statement does it".into()),
+            statement: None,
+        };
+    }
+    let mut error = failure(
+        step.direction,
+        step.version,
+        step.file.to_string(),
+        step.sql,
+        e,
+        step.prefix.chars,
+    );
     if let Error::MigrationFailed {
         statement,
         sqlstate,
@@ -147,10 +246,9 @@ pub(super) async fn execute(
     } = &mut error
     {
         if statement.is_none() {
-            // The first completed statement is the batch's BEGIN.
             *statement = completed
-                .checked_sub(1)
-                .and_then(|index| statements::describe(sql, index));
+                .checked_sub(step.prefix.statements)
+                .and_then(|index| statements::describe(step.sql, index));
         }
         if sqlstate == LOCK_NOT_AVAILABLE {
             if let Some(holders) = lock_holders(client).await {
@@ -162,19 +260,15 @@ pub(super) async fn execute(
             }
         }
     }
-    Err(error)
+    error
 }
 
-/// Runs `batch` and, when it fails, how many of its statements completed before the error.
-async fn execute_counting(
-    client: &Client,
-    batch: &str,
-) -> Result<(), (tokio_postgres::Error, usize)> {
+/// The answers to one batch, read to the end; on failure, how many of its statements completed
+/// before the error.
+async fn settle(mut responses: Responses) -> Result<(), (tokio_postgres::Error, usize)> {
     use futures_util::StreamExt;
-    let stream = client.simple_query_raw(batch).await.map_err(|e| (e, 0))?;
-    let mut stream = std::pin::pin!(stream);
     let mut completed = 0;
-    while let Some(message) = stream.next().await {
+    while let Some(message) = responses.next().await {
         match message {
             Ok(SimpleQueryMessage::CommandComplete(_)) => completed += 1,
             Ok(_) => {}
@@ -220,13 +314,15 @@ async fn lock_holders(client: &Client) -> Option<String> {
 }
 
 /// Builds [`Error::MigrationFailed`], locating the failing line of `sql` from the server's
-/// error position (counted in characters from the start of the `BEGIN;` batch).
+/// error position (counted in characters from the start of the batch, `prefix_chars` of which
+/// come before `sql`).
 pub(super) fn failure(
     direction: Direction,
     version: i64,
     file: String,
     sql: &str,
     e: &tokio_postgres::Error,
+    prefix_chars: usize,
 ) -> Error {
     let Some(db) = e.as_db_error() else {
         return Error::MigrationFailed {
@@ -241,7 +337,7 @@ pub(super) fn failure(
     };
     let statement = match db.position() {
         Some(tokio_postgres::error::ErrorPosition::Original(position)) => {
-            let index = (*position as usize).checked_sub(offline::BEGIN.chars().count() + 1);
+            let index = (*position as usize).checked_sub(prefix_chars + 1);
             index.and_then(|i| line_at(sql, i))
         }
         _ => None,
@@ -276,6 +372,10 @@ struct Session<'c> {
     client: &'c Client,
     applied: Vec<Migration>,
     queue: VecDeque<&'static EmbeddedMigration>,
+    /// Sent, oldest first, answers not read yet.
+    in_flight: VecDeque<InFlight>,
+    /// The version of the last migration sent in this run.
+    last_sent: Option<i64>,
     done: Vec<AppliedMigration>,
     failure: Option<Error>,
     /// The newest migration committed asynchronously and not yet flushed by a synchronous
@@ -317,20 +417,82 @@ impl Session<'_> {
         };
         // The run's last migration commits synchronously, flushing every one before it.
         let asynchronous = !self.queue.is_empty();
-        let batch = offline::live_upgrade_block(m, insert, asynchronous);
+        let block = offline::live_upgrade_block(m, insert, asynchronous, self.last_sent);
+        let prefix = Prefix {
+            chars: block.prefix_chars,
+            statements: block.prefix_statements,
+        };
         let started = Instant::now();
-        let outcome = execute(self.client, &batch, Direction::Up, m.version, m.file, m.up).await;
-        if let Err(e) = outcome {
-            return Err(self.fail(e));
-        }
-        let elapsed = started.elapsed();
-        self.unflushed = asynchronous.then_some(m.version);
-        self.done.push(AppliedMigration {
-            version: m.version,
-            name: m.name,
-            elapsed,
+        let responses = match self.client.simple_query_raw(&block.sql).await {
+            Ok(responses) => Box::pin(responses),
+            Err(e) => {
+                // The connection is gone; what was sent before still has its answers.
+                self.settle_all().await?;
+                let step = FailedStep {
+                    direction: Direction::Up,
+                    version: m.version,
+                    file: m.file,
+                    sql: m.up,
+                    prefix,
+                };
+                let error = failed(self.client, step, &e, 0).await;
+                return Err(self.fail(error));
+            }
+        };
+        self.last_sent = Some(m.version);
+        self.in_flight.push_back(InFlight {
+            migration: m,
+            prefix,
+            asynchronous,
+            started,
+            responses,
         });
+        if self.in_flight.len() >= PIPELINE_DEPTH {
+            self.settle_oldest().await?;
+        }
         Ok(2)
+    }
+
+    /// Reads the answers to the oldest migration in flight. When it failed, reads (and drops)
+    /// the answers to every one sent after it, which did nothing, then rolls back.
+    async fn settle_oldest(&mut self) -> Result<(), Aborted> {
+        let Some(sent) = self.in_flight.pop_front() else {
+            return Ok(());
+        };
+        let m = sent.migration;
+        match settle(sent.responses).await {
+            Ok(()) => {
+                self.unflushed = sent.asynchronous.then_some(m.version);
+                self.done.push(AppliedMigration {
+                    version: m.version,
+                    name: m.name,
+                    elapsed: sent.started.elapsed(),
+                });
+                Ok(())
+            }
+            Err((e, completed)) => {
+                while let Some(later) = self.in_flight.pop_front() {
+                    let _ = settle(later.responses).await;
+                }
+                let step = FailedStep {
+                    direction: Direction::Up,
+                    version: m.version,
+                    file: m.file,
+                    sql: m.up,
+                    prefix: sent.prefix,
+                };
+                let error = failed(self.client, step, &e, completed).await;
+                Err(self.fail(error))
+            }
+        }
+    }
+
+    /// Reads the answers to every migration in flight, oldest first.
+    async fn settle_all(&mut self) -> Result<(), Aborted> {
+        while !self.in_flight.is_empty() {
+            self.settle_oldest().await?;
+        }
+        Ok(())
     }
 }
 

@@ -2,6 +2,8 @@
 //! which drops it also on failure), hand-built `Embedded` values with refinery's checksums, and a catalog dump.
 #![allow(dead_code)]
 
+pub mod log;
+
 use bluefox_runtime::{Embedded, EmbeddedMigration, EmbeddedSnapshot, EmbeddedTable};
 use tokio_postgres::Client;
 
@@ -37,6 +39,9 @@ pub fn embedded(specs: &[Spec], tables: &'static [EmbeddedTable]) -> &'static Em
             m
         })
         .collect();
+    let history_digest = bluefox_core::embedded::history_digest(
+        migrations.iter().map(|m| (m.version, m.name, m.checksum)),
+    );
     Box::leak(Box::new(Embedded {
         dialect: "postgresql",
         migrations: Box::leak(migrations.into_boxed_slice()),
@@ -45,6 +50,7 @@ pub fn embedded(specs: &[Spec], tables: &'static [EmbeddedTable]) -> &'static Em
             fingerprint: 0,
             tables,
         },
+        history_digest: Box::leak(history_digest.into_boxed_str()),
     }))
 }
 
@@ -84,7 +90,7 @@ pub async fn catalog(client: &Client) -> Vec<String> {
             "SELECT c.table_name::text, c.column_name::text, c.data_type::text, c.is_nullable::text \
              FROM information_schema.columns c \
              WHERE c.table_schema = 'public' \
-             AND c.table_name NOT IN ('refinery_schema_history', 'bluefox_down_sql') \
+             AND c.table_name NOT IN ('refinery_schema_history', 'bluefox_down_sql', 'bluefox_schema_state') \
              ORDER BY 1, 2",
             &[],
         )

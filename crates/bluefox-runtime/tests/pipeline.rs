@@ -1,0 +1,118 @@
+//! Pipelined upgrades against a real PostgreSQL: migrations are sent ahead of their answers,
+//! and a failure still stops the run exactly where it happened: every migration before it
+//! applied, nothing of it or after it.
+
+mod support;
+
+use bluefox_runtime::error::Error;
+use bluefox_runtime::{Migrator, Target};
+use support::*;
+
+fn leak(text: String) -> &'static str {
+    Box::leak(text.into_boxed_str())
+}
+
+/// `n` migrations creating tables t1..tn, except that migration `failing` runs `failing_up`.
+fn specs(n: i64, failing: i64, failing_up: &'static str) -> Vec<Spec> {
+    (1..=n)
+        .map(|i| {
+            let up = match i == failing {
+                true => failing_up,
+                false => leak(format!("CREATE TABLE \"t{i}\" (\"id\" BIGINT);\n")),
+            };
+            let name = leak(format!("step_{i}"));
+            (
+                20261130000000 + i,
+                name,
+                up,
+                Some(leak(format!("DROP TABLE \"t{i}\";\n"))),
+            )
+        })
+        .collect()
+}
+
+async fn tables(client: &tokio_postgres::Client) -> Vec<String> {
+    client
+        .query(
+            "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' \
+             AND tablename LIKE 't%' ORDER BY length(tablename), tablename",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_failure_deep_in_a_long_run_stops_exactly_there() {
+    let db = TestDb::new("bluefox_p");
+    let client = db.client().await;
+    // Past the pipeline's depth, so migrations before and after it are in flight.
+    let failing = embedded(
+        &specs(
+            80,
+            45,
+            "CREATE TABLE \"t45\" (\"id\" BIGINT);\nSELECT * FROM \"nope\";\n",
+        ),
+        &[],
+    );
+    let err = Migrator::new(&client, failing)
+        .upgrade(Target::Head)
+        .await
+        .unwrap_err();
+    match &err {
+        Error::MigrationFailed {
+            version,
+            sqlstate,
+            statement,
+            ..
+        } => {
+            assert_eq!(*version, 20261130000045);
+            assert_eq!(sqlstate, "42P01");
+            assert_eq!(
+                statement.as_deref(),
+                Some("line 2: SELECT * FROM \"nope\";")
+            );
+        }
+        other => panic!("expected MigrationFailed, got {other}"),
+    }
+    let expected: Vec<String> = (1..45).map(|i| format!("t{i}")).collect();
+    assert_eq!(tables(&client).await, expected);
+    assert_eq!(history_rows(&client).await.len(), 44);
+    // The session is usable, and the run goes on from there once the migration is fixed.
+    let fixed = embedded(&specs(80, 0, ""), &[]);
+    let report = Migrator::new(&client, fixed)
+        .upgrade(Target::Head)
+        .await
+        .unwrap();
+    assert_eq!(report.applied.len(), 36);
+    assert_eq!(tables(&client).await.len(), 80);
+}
+
+#[tokio::test]
+async fn a_migration_that_commits_itself_and_then_fails_stops_the_run() {
+    let db = TestDb::new("bluefox_p");
+    let client = db.client().await;
+    // Its own COMMIT ends bluefox's transaction; the failure after it leaves the session outside
+    // any transaction block, so only the chain check keeps migration 3 from running.
+    let embedded = embedded(
+        &specs(
+            4,
+            2,
+            "COMMIT;\nCREATE TABLE \"t2\" (\"id\" BIGINT);\nSELECT * FROM \"nope\";\n",
+        ),
+        &[],
+    );
+    let err = Migrator::new(&client, embedded)
+        .upgrade(Target::Head)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::MigrationFailed { version, sqlstate, .. } if *version == 20261130000002 && sqlstate == "42P01"),
+        "{err}"
+    );
+    assert_eq!(tables(&client).await, ["t1"]);
+    assert_eq!(history_rows(&client).await.len(), 1);
+}

@@ -1,0 +1,238 @@
+//! The boot fast path against a real PostgreSQL: the history digest and the schema watch let a
+//! boot with nothing pending skip the history rows and the catalog, and any DDL made by hand
+//! since the last verification (by any role) still makes the next boot read the catalog and
+//! report the drift. Which path a boot took is read from its debug log.
+
+mod support;
+
+use bluefox_runtime::error::Error;
+use bluefox_runtime::settings::Settings;
+use bluefox_runtime::{boot_with, EmbeddedColumn, EmbeddedTable};
+use support::log::{capture, lines, Log};
+use support::*;
+use tracing::Level;
+
+static USERS_COLUMNS: &[EmbeddedColumn] = &[
+    EmbeddedColumn {
+        name: "id",
+        sql_type: "BIGINT",
+        nullable: false,
+    },
+    EmbeddedColumn {
+        name: "email",
+        sql_type: "TEXT",
+        nullable: false,
+    },
+];
+static TABLES: &[EmbeddedTable] = &[EmbeddedTable {
+    name: "users",
+    columns: USERS_COLUMNS,
+}];
+
+const SKIPPED: &str = "drift check done without reading the catalog";
+const READ: &str = "drift check: reading the catalog";
+const NOTHING_PENDING: &str = "history digest matches";
+
+fn settings(url: &str) -> Settings {
+    let url = url.to_string();
+    Settings::from_lookup(move |name| match name {
+        "DATABASE_URL" => Some(url.clone()),
+        _ => None,
+    })
+    .expect("test settings")
+}
+
+/// Boots, then returns which drift path the boot logged: `true` when it read the catalog.
+async fn boot_reads_catalog(
+    log: &Log,
+    url: &str,
+    embedded: &'static bluefox_runtime::Embedded,
+) -> bool {
+    log.lock().unwrap().clear();
+    boot_with(&settings(url), embedded).await.expect("boot");
+    let read = !lines(log, Level::DEBUG, READ).is_empty();
+    let skipped = !lines(log, Level::DEBUG, SKIPPED).is_empty();
+    assert!(
+        read != skipped,
+        "exactly one drift path per boot: read {read}, skipped {skipped}"
+    );
+    read
+}
+
+fn generation(db: &TestDb) -> i64 {
+    db.column("SELECT last_value + is_called::int FROM bluefox_schema_generation")[0]
+        .parse()
+        .expect("a number")
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_boot_skips_the_catalog_only_while_no_ddl_ran_since_it_was_verified() {
+    let (log, _guard) = capture();
+    let db = TestDb::new("bluefox_w");
+    let embedded = embedded(&[USERS], TABLES);
+    // First boot: applies, installs the watch (the test role is a superuser), verifies, stamps.
+    assert!(boot_reads_catalog(&log, &db.url, embedded).await);
+    assert_eq!(
+        db.column(
+            "SELECT evtevent FROM pg_event_trigger WHERE evtname LIKE 'bluefox_watch_%' ORDER BY 1"
+        ),
+        ["ddl_command_end", "sql_drop"]
+    );
+    assert_eq!(
+        db.column("SELECT fingerprint || ' ' || (generation = (SELECT last_value + is_called::int FROM bluefox_schema_generation)) FROM bluefox_schema_state"),
+        ["0 true"],
+        "the stamp holds the snapshot's fingerprint and the current generation"
+    );
+    // Nothing pending, no DDL since: the history digest and the stamp are all it reads.
+    assert!(!boot_reads_catalog(&log, &db.url, embedded).await);
+    assert_eq!(lines(&log, Level::DEBUG, NOTHING_PENDING).len(), 1);
+    assert!(!boot_reads_catalog(&log, &db.url, embedded).await);
+
+    // Temporary objects (an app's scratch tables) do not count as schema changes.
+    let before = generation(&db);
+    let client = db.client().await;
+    client
+        .batch_execute("CREATE TEMP TABLE scratch (x int); ALTER TABLE scratch ADD COLUMN y int; DROP TABLE scratch")
+        .await
+        .unwrap();
+    assert_eq!(generation(&db), before);
+    assert!(!boot_reads_catalog(&log, &db.url, embedded).await);
+
+    // A column added by hand: the next boot reads the catalog and reports it, every time
+    // until the drift is gone; then it stamps again and goes back to the fast path.
+    client
+        .batch_execute("ALTER TABLE users ADD COLUMN nickname TEXT")
+        .await
+        .unwrap();
+    assert!(generation(&db) > before);
+    for _ in 0..2 {
+        assert!(boot_reads_catalog(&log, &db.url, embedded).await);
+        let warned = lines(&log, Level::WARN, "schema drift");
+        assert_eq!(warned.len(), 1, "{warned:?}");
+        assert!(
+            warned[0].contains(
+                "column users.nickname is in the database but not in the models' snapshot"
+            ),
+            "{}",
+            warned[0]
+        );
+    }
+    client
+        .batch_execute("ALTER TABLE users DROP COLUMN nickname")
+        .await
+        .unwrap();
+    assert!(boot_reads_catalog(&log, &db.url, embedded).await);
+    assert!(lines(&log, Level::WARN, "schema drift").is_empty());
+    assert!(!boot_reads_catalog(&log, &db.url, embedded).await);
+
+    // A dropped table (sql_drop) counts too.
+    client
+        .batch_execute("CREATE TABLE audit (id int)")
+        .await
+        .unwrap();
+    assert!(boot_reads_catalog(&log, &db.url, embedded).await);
+    client.batch_execute("DROP TABLE audit").await.unwrap();
+    assert!(boot_reads_catalog(&log, &db.url, embedded).await);
+    assert!(lines(&log, Level::WARN, "schema drift").is_empty());
+    assert!(!boot_reads_catalog(&log, &db.url, embedded).await);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn ddl_by_a_role_that_is_not_a_superuser_is_seen_too() {
+    let (log, _guard) = capture();
+    let db = TestDb::new("bluefox_w");
+    let embedded = embedded(&[USERS], TABLES);
+    assert!(boot_reads_catalog(&log, &db.url, embedded).await);
+    assert!(!boot_reads_catalog(&log, &db.url, embedded).await);
+    let role = db.role("bluefox_w_dev", "");
+    let admin = db.client().await;
+    admin
+        .batch_execute(&format!(
+            "GRANT CREATE ON SCHEMA public TO \"{role}\"; \
+             GRANT SELECT ON refinery_schema_history TO \"{role}\""
+        ))
+        .await
+        .unwrap();
+    let dev = connect(&db.url_as(&role)).await;
+    dev.batch_execute("CREATE TABLE notes (id int)")
+        .await
+        .unwrap();
+    assert!(boot_reads_catalog(&log, &db.url, embedded).await);
+    let warned = lines(&log, Level::WARN, "schema drift");
+    assert!(
+        warned.len() == 1
+            && warned[0].contains("table notes is in the database but not in the models' snapshot"),
+        "{warned:?}"
+    );
+    // The application may boot as that role: it reads the digest and the stamp too.
+    assert!(boot_reads_catalog(&log, &db.url_as(&role), embedded).await);
+    dev.batch_execute("DROP TABLE notes").await.unwrap();
+    assert!(boot_reads_catalog(&log, &db.url_as(&role), embedded).await);
+    assert!(!boot_reads_catalog(&log, &db.url_as(&role), embedded).await);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn without_a_superuser_there_is_no_watch_and_every_boot_reads_the_catalog() {
+    let (log, _guard) = capture();
+    let db = TestDb::new("bluefox_w");
+    let role = db.role("bluefox_w_owner", "");
+    db.client()
+        .await
+        .batch_execute(&format!("GRANT CREATE ON SCHEMA public TO \"{role}\""))
+        .await
+        .unwrap();
+    let url = db.url_as(&role);
+    let embedded = embedded(&[USERS], TABLES);
+    assert!(boot_reads_catalog(&log, &url, embedded).await);
+    assert_eq!(db.column("SELECT count(*) FROM pg_event_trigger"), ["0"]);
+    assert_eq!(
+        db.column("SELECT count(*) FROM pg_class WHERE relname IN ('bluefox_schema_state', 'bluefox_schema_generation')"),
+        ["0"]
+    );
+    for _ in 0..2 {
+        assert!(boot_reads_catalog(&log, &url, embedded).await);
+        assert_eq!(lines(&log, Level::DEBUG, NOTHING_PENDING).len(), 1);
+    }
+    let owner = connect(&url).await;
+    owner
+        .batch_execute("ALTER TABLE users ALTER COLUMN email DROP NOT NULL")
+        .await
+        .unwrap();
+    assert!(boot_reads_catalog(&log, &url, embedded).await);
+    let warned = lines(&log, Level::WARN, "schema drift");
+    assert!(
+        warned.len() == 1
+            && warned[0].contains("column users.email is NULL in the database but NOT NULL"),
+        "{warned:?}"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_digest_fast_path_still_refuses_an_edited_migration() {
+    let (log, _guard) = capture();
+    let db = TestDb::new("bluefox_w");
+    assert!(boot_reads_catalog(&log, &db.url, embedded(&[USERS], TABLES)).await);
+    let edited = (
+        USERS.0,
+        USERS.1,
+        "CREATE TABLE \"users\" (\n    \"id\" BIGINT PRIMARY KEY,\n    \"email\" TEXT NOT NULL\n);\n",
+        USERS.3,
+    );
+    let err = boot_with(&settings(&db.url), embedded(&[edited], TABLES))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::ChecksumMismatch { version, .. } if *version == USERS.0),
+        "{err}"
+    );
+    // A history row renamed by hand changes the digest as well.
+    db.client()
+        .await
+        .batch_execute("UPDATE refinery_schema_history SET name = 'renamed'")
+        .await
+        .unwrap();
+    let err = boot_with(&settings(&db.url), embedded(&[USERS], TABLES))
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, Error::ChecksumMismatch { .. }), "{err}");
+}
