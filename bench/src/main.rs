@@ -83,7 +83,7 @@ impl Plan {
     }
 }
 
-const USAGE: &str = "usage: bluefox-bench --quick|--full|--smoke [--runtime-only] [--url URL] [--rounds N] [--out FILE]";
+const USAGE: &str = "usage: bluefox-bench --quick|--full|--smoke [--runtime-only] [--sizes N,N,...] [--url URL] [--rounds N] [--out FILE]";
 
 fn main() {
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -112,6 +112,7 @@ async fn run() -> Result<(), String> {
     let mut out = bench_dir.join("target/bench-results.md");
     let mut rounds = None;
     let mut runtime_only = false;
+    let mut sizes = None;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -126,6 +127,14 @@ async fn run() -> Result<(), String> {
                 )
             }
             "--runtime-only" => runtime_only = true,
+            "--sizes" => {
+                let list = it.next().ok_or(USAGE)?;
+                let parsed: Option<Vec<usize>> = list
+                    .split(',')
+                    .map(|n| n.trim().parse::<usize>().ok().filter(|n| *n > 0))
+                    .collect();
+                sizes = Some(parsed.ok_or(USAGE)?);
+            }
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return Ok(());
@@ -139,6 +148,9 @@ async fn run() -> Result<(), String> {
     }
     let mut plan = plan.ok_or(USAGE)?;
     plan.runtime_only = runtime_only;
+    if let Some(sizes) = sizes {
+        plan.sizes = sizes;
+    }
     if let Some(r) = rounds {
         plan.rounds = r;
         plan.rebuild_rounds = r;

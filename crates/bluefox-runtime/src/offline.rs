@@ -129,10 +129,6 @@ pub(crate) fn downgrade_block(down: &str, version: i64) -> String {
 /// positions inside the up SQL keep their offset from [`BEGIN`]).
 pub(crate) const ASYNC_COMMIT: &str = "SET LOCAL synchronous_commit = off;\n";
 
-/// The custom session setting that chains a pipelined run: each migration's transaction sets
-/// it to its version just before `COMMIT`, and the next one checks it first.
-pub(crate) const CHAIN_SETTING: &str = "bluefox.applied";
-
 /// One migration's transaction as the live migrator sends it, and where its up SQL starts.
 pub(crate) struct LiveBlock {
     /// The whole batch.
@@ -151,10 +147,10 @@ pub(crate) struct LiveBlock {
 ///
 /// Migrations are pipelined (sent before the previous one's answer), so with `after` (the
 /// migration sent just before, in the same run) the batch first checks that `after` committed:
-/// it fails (division by zero) unless [`CHAIN_SETTING`] holds `after`'s version, which only
-/// `after`'s own transaction sets, as its last statement before `COMMIT`. A failed transaction
-/// block already makes the server refuse everything that follows until `ROLLBACK`; the check
-/// also covers up SQL that ends its transaction itself (`COMMIT; ...`) and then fails.
+/// it fails (division by zero) unless `after`'s history row is there, which only `after`'s own
+/// committed transaction can have written. A failed transaction block already makes the server
+/// refuse everything that follows until `ROLLBACK`; the check also covers a `COMMIT` that
+/// fails (a deferred constraint) and up SQL that ends its transaction itself and then fails.
 pub(crate) fn live_upgrade_block(
     m: &EmbeddedMigration,
     refinery_insert: &str,
@@ -165,7 +161,7 @@ pub(crate) fn live_upgrade_block(
     let (guard, prefix_statements) = match after {
         Some(version) => (
             format!(
-                "SELECT 1 / coalesce(current_setting('{CHAIN_SETTING}', true) = '{version}', false)::int;\n"
+                "SELECT 1 / (SELECT count(*) FROM {HISTORY_TABLE} WHERE version = {version})::int;\n"
             ),
             2,
         ),
@@ -176,10 +172,9 @@ pub(crate) fn live_upgrade_block(
         prefix_chars: prefix.chars().count(),
         prefix_statements,
         sql: format!(
-            "{prefix}{}\n;\nWITH \"refinery_row\" AS ({refinery_insert})\n{}\n{commit_mode}SET {CHAIN_SETTING} = '{}';\nCOMMIT;",
+            "{prefix}{}\n;\nWITH \"refinery_row\" AS ({refinery_insert})\n{}\n{commit_mode}COMMIT;",
             m.up,
             down_insert(m),
-            m.version
         ),
     }
 }
@@ -289,13 +284,13 @@ COMMIT;
         let sync = live_upgrade_block(&MIGRATIONS[1], insert, false, None);
         assert_eq!(
             sync.sql,
-            format!("BEGIN;\nINSERT INTO \"users\" VALUES (1);\n;\nWITH \"refinery_row\" AS ({insert})\n{down_row}\nSET bluefox.applied = '2';\nCOMMIT;")
+            format!("BEGIN;\nINSERT INTO \"users\" VALUES (1);\n;\nWITH \"refinery_row\" AS ({insert})\n{down_row}\nCOMMIT;")
         );
         assert_eq!((sync.prefix_chars, sync.prefix_statements), (7, 1));
         let not_waiting = live_upgrade_block(&MIGRATIONS[1], insert, true, None);
         assert_eq!(
             not_waiting.sql,
-            format!("BEGIN;\nINSERT INTO \"users\" VALUES (1);\n;\nWITH \"refinery_row\" AS ({insert})\n{down_row}\nSET LOCAL synchronous_commit = off;\nSET bluefox.applied = '2';\nCOMMIT;")
+            format!("BEGIN;\nINSERT INTO \"users\" VALUES (1);\n;\nWITH \"refinery_row\" AS ({insert})\n{down_row}\nSET LOCAL synchronous_commit = off;\nCOMMIT;")
         );
     }
 
@@ -303,7 +298,7 @@ COMMIT;
     fn a_pipelined_block_first_checks_that_the_one_before_committed() {
         let insert = "INSERT INTO refinery_schema_history VALUES (2)";
         let block = live_upgrade_block(&MIGRATIONS[1], insert, true, Some(1));
-        let guard = "BEGIN;\nSELECT 1 / coalesce(current_setting('bluefox.applied', true) = '1', false)::int;\n";
+        let guard = "BEGIN;\nSELECT 1 / (SELECT count(*) FROM refinery_schema_history WHERE version = 1)::int;\n";
         assert!(block.sql.starts_with(guard), "{}", block.sql);
         assert_eq!(block.prefix_chars, guard.chars().count());
         assert_eq!(block.prefix_statements, 2);

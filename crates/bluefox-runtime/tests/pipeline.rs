@@ -116,3 +116,35 @@ async fn a_migration_that_commits_itself_and_then_fails_stops_the_run() {
     assert_eq!(tables(&client).await, ["t1"]);
     assert_eq!(history_rows(&client).await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_migration_whose_commit_fails_stops_the_run() {
+    let db = TestDb::new("bluefox_p");
+    let client = db.client().await;
+    // A deferred foreign key is checked at COMMIT: the batch's statements all succeed, its
+    // COMMIT fails and ends the transaction, and migration 3 (already sent) must not run.
+    // t1 exists already (made by hand), so the run starts at migration 2.
+    let from_two = embedded(
+        &specs(
+            4,
+            2,
+            "CREATE TABLE \"t2\" (\"id\" BIGINT REFERENCES \"t1\" (\"id\") DEFERRABLE INITIALLY DEFERRED);\n\
+             INSERT INTO \"t2\" VALUES (7);\n",
+        )[1..],
+        &[],
+    );
+    client
+        .batch_execute("CREATE TABLE \"t1\" (\"id\" BIGINT PRIMARY KEY)")
+        .await
+        .unwrap();
+    let err = Migrator::new(&client, from_two)
+        .upgrade(Target::Head)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::MigrationFailed { version, sqlstate, .. } if *version == 20261130000002 && sqlstate == "23503"),
+        "{err}"
+    );
+    assert_eq!(tables(&client).await, ["t1"]);
+    assert!(history_rows(&client).await.is_empty());
+}

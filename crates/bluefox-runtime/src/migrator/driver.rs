@@ -225,7 +225,7 @@ async fn failed(
             version: step.version,
             file: step.file.to_string(),
             sqlstate: DIVISION_BY_ZERO.into(),
-            message: "the migration before it did not commit the way bluefox sends it (its SQL ends the transaction or resets the session's settings itself); nothing of this migration ran".into(),
+            message: "the migration before it did not commit (its COMMIT failed, or its SQL ended the transaction itself and then failed); nothing of this migration ran".into(),
             detail: Some("apply the migrations one at a time (bluefox upgrade +1) to see which statement does it".into()),
             statement: None,
         };
