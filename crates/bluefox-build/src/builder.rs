@@ -9,13 +9,15 @@ use crate::env::{self, DotEnvFile, Origin, Setting, DATABASE_URL, MODELS_MODULE}
 use crate::error::Error;
 use crate::lint;
 use crate::migrations::{self, MigrationsDir};
-use crate::model::{self, ModelStruct, SourceFile};
+use crate::model::{self, ModelStruct, ParsedFile, SourceFile};
 use crate::warning::{self, Warning, WarningKind};
 use bluefox_core::db_url::DatabaseUrl;
 use bluefox_core::dialect::Dialect;
 use bluefox_core::schema::Schema;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 /// The file written into OUT_DIR; `bluefox_runtime::embedded!()` includes it.
 pub const EMBEDDED_FILE_NAME: &str = "bluefox_embedded.rs";
@@ -291,6 +293,17 @@ impl Builder {
     /// wrong: an unresolved `MODELS_MODULE`, a model that cannot be read, a malformed
     /// migration or snapshot, two migrations with one version, an unreadable file.
     pub fn load(&self) -> Result<Project, Error> {
+        self.load_with(|_, _| Ok(())).map(|(project, ())| project)
+    }
+
+    /// [`Builder::load`], calling `with_migrations` on the migrations directory and its dialect
+    /// as soon as they are read, on a thread of their own while the models are parsed (the two
+    /// halves of a first run take about as long). Errors keep their order: a model error first,
+    /// then one from the migrations, then one from `with_migrations`.
+    fn load_with<R: Send>(
+        &self,
+        with_migrations: impl FnOnce(&MigrationsDir, Dialect) -> Result<R, Error> + Send,
+    ) -> Result<(Project, R), Error> {
         let crate_dir = self.dir()?;
         let crate_name = self.name(crate_dir);
         let migrations_dir = self
@@ -303,35 +316,55 @@ impl Builder {
             None => env::lookup(MODELS_MODULE, None, &dotenv_files)?,
         };
         let discovery = discover::discover(crate_dir, &crate_name, setting.as_ref())?;
-
+        let model_files = ModelFiles::new(crate_dir, &crate_name, &discovery.files);
+        // Called once, on the thread or (when no thread can be had) after the models.
+        let with_migrations = Mutex::new(Some(with_migrations));
+        let read_migrations = || -> Result<(MigrationsDir, Dialect, R), Error> {
+            let migrations = migrations::read(crate_dir, &migrations_dir)?;
+            let dialect = self.dialect_of(&migrations, &migrations_dir, &dotenv_files)?;
+            let with_migrations = with_migrations
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            let extra = match with_migrations {
+                Some(with_migrations) => with_migrations(&migrations, dialect)?,
+                None => unreachable!("the migrations are read once"),
+            };
+            Ok((migrations, dialect, extra))
+        };
+        // The migrations (and what is made of them) on a thread of their own, which then helps
+        // with the model files; this thread parses model files and scans `src`.
+        let (strays, migrations) = std::thread::scope(|scope| {
+            let helper = std::thread::Builder::new()
+                .name("bluefox-migrations".to_string())
+                .spawn_scoped(scope, || {
+                    let migrations = read_migrations();
+                    model_files.parse_all();
+                    migrations
+                })
+                .ok();
+            model_files.parse_all();
+            let strays = stray_models(crate_dir, &crate_name, &discovery);
+            let migrations = helper.map(|helper| match helper.join() {
+                Ok(migrations) => migrations,
+                Err(panic) => std::panic::resume_unwind(panic),
+            });
+            (strays, migrations)
+        });
+        // Errors in the order of a run in turn: the model files, their schema, the scan of
+        // `src`, then the migrations.
         let mut warnings = Vec::new();
         let mut models = Vec::new();
-        for rel in &discovery.files {
-            let source = discover::read_source(crate_dir, &crate_name, rel)?;
-            let parsed = model::parse_file(&source)?;
+        for parsed in model_files.into_results()? {
             warnings.extend(lint::wrong_base(&parsed.others));
             models.extend(parsed.models);
         }
         let schema = model::assemble(&models)?;
-        warnings.extend(lint::stray_models(
-            &stray_models(crate_dir, &crate_name, &discovery)?,
-            &discovery.mode,
-        ));
-
-        let migrations = migrations::read(crate_dir, &migrations_dir)?;
-        let expected = self.expected_dialect(&dotenv_files)?;
-        let dialect = match (&expected, migrations.has_snapshot_file) {
-            (Some((expected, asked_by)), true) if *expected != migrations.snapshot.dialect() => {
-                return Err(Error::DialectMismatch {
-                    dir: migrations_dir,
-                    snapshot: migrations.snapshot.dialect().name(),
-                    expected: expected.name(),
-                    asked_by: asked_by.clone(),
-                })
-            }
-            (_, true) => migrations.snapshot.dialect(),
-            (Some((expected, _)), false) => *expected,
-            (None, false) => Dialect::Postgres,
+        warnings.extend(lint::stray_models(&strays?, &discovery.mode));
+        // Without a thread (the system refused one), the migrations are read now.
+        let (migrations, dialect, extra) = match migrations {
+            Some(migrations) => migrations?,
+            None => read_migrations()?,
         };
         warnings.extend(migrations.warnings.iter().cloned());
         let changes = bluefox_core::diff::diff(&migrations.snapshot.schema, &schema);
@@ -356,7 +389,7 @@ impl Builder {
         warnings.extend(pending);
         warning::sort(&mut warnings);
 
-        Ok(Project {
+        let project = Project {
             crate_dir: crate_dir.to_path_buf(),
             dotenv_files,
             discovery,
@@ -366,6 +399,32 @@ impl Builder {
             migrations_dir,
             warnings,
             dialect,
+        };
+        Ok((project, extra))
+    }
+
+    /// The dialect of a migrations directory: its snapshot's, checked against the one asked
+    /// for; for a directory with no snapshot yet, the one asked for (PostgreSQL when nothing
+    /// asks).
+    fn dialect_of(
+        &self,
+        migrations: &MigrationsDir,
+        migrations_dir: &str,
+        dotenv_files: &[DotEnvFile],
+    ) -> Result<Dialect, Error> {
+        let expected = self.expected_dialect(dotenv_files)?;
+        Ok(match (&expected, migrations.has_snapshot_file) {
+            (Some((expected, asked_by)), true) if *expected != migrations.snapshot.dialect() => {
+                return Err(Error::DialectMismatch {
+                    dir: migrations_dir.to_string(),
+                    snapshot: migrations.snapshot.dialect().name(),
+                    expected: expected.name(),
+                    asked_by: asked_by.clone(),
+                })
+            }
+            (_, true) => migrations.snapshot.dialect(),
+            (Some((expected, _)), false) => *expected,
+            (None, false) => Dialect::Postgres,
         })
     }
 
@@ -382,12 +441,13 @@ impl Builder {
     ///
     /// As [`Builder::load`].
     pub fn generate(&self) -> Result<Generated, Error> {
-        let project = self.load()?;
-        let code = crate::codegen::render(
-            &project.migrations.embedded(),
-            &project.migrations.embedded_snapshot(),
-            project.dialect,
-        )?;
+        let (project, code) = self.load_with(|migrations, dialect| {
+            crate::codegen::render(
+                &migrations.embedded(),
+                &migrations.embedded_snapshot(),
+                dialect,
+            )
+        })?;
         let mut rerun_if_changed: Vec<String> = project
             .dotenv_files
             .iter()
@@ -452,6 +512,54 @@ impl Builder {
     /// The crate root as set, for error reports.
     pub fn crate_dir_path(&self) -> Option<&Path> {
         self.crate_dir.as_deref()
+    }
+}
+
+/// The model files of a load, parsed by whichever thread takes each next.
+struct ModelFiles<'a> {
+    crate_dir: &'a Path,
+    crate_name: &'a str,
+    files: &'a [String],
+    next: AtomicUsize,
+    parsed: Mutex<Vec<(usize, Result<ParsedFile, Error>)>>,
+}
+
+impl<'a> ModelFiles<'a> {
+    fn new(crate_dir: &'a Path, crate_name: &'a str, files: &'a [String]) -> Self {
+        ModelFiles {
+            crate_dir,
+            crate_name,
+            files,
+            next: AtomicUsize::new(0),
+            parsed: Mutex::new(Vec::with_capacity(files.len())),
+        }
+    }
+
+    /// Reads and parses files until none is left.
+    fn parse_all(&self) {
+        loop {
+            let index = self.next.fetch_add(1, Ordering::Relaxed);
+            let Some(rel) = self.files.get(index) else {
+                return;
+            };
+            let parsed = discover::read_source(self.crate_dir, self.crate_name, rel)
+                .and_then(|source| Ok(model::parse_file(&source)?));
+            self.parsed
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push((index, parsed));
+        }
+    }
+
+    /// Every file's models in file order, or the error of the first file that has one (what
+    /// reading them in turn would report). Call once every [`ModelFiles::parse_all`] returned.
+    fn into_results(self) -> Result<Vec<ParsedFile>, Error> {
+        let mut parsed = self
+            .parsed
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        parsed.sort_by_key(|(index, _)| *index);
+        parsed.into_iter().map(|(_, parsed)| parsed).collect()
     }
 }
 

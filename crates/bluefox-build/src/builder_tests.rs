@@ -349,3 +349,54 @@ fn a_migration_set_is_embedded_for_its_own_dialect_only() {
     assert_eq!(default.file_name, crate::EMBEDDED_FILE_NAME);
     assert!(default.code.contains("dialect: \"postgresql\","));
 }
+
+#[test]
+fn errors_keep_their_order_though_models_and_migrations_are_read_at_once() {
+    // Twelve model files; the fourth and the ninth are broken, and so is a migration.
+    let broken = "#[derive(BluefoxBase)]\npub struct Broken {\n    pub id: Unknown,\n}\n";
+    let mut files: Vec<(String, String)> = (0..12)
+        .map(|i| {
+            let text = match i {
+                3 | 8 => broken.replace("Broken", &format!("Broken{i}")),
+                _ => USERS
+                    .replace("\"users\"", &format!("\"users_{i}\""))
+                    .replace("User", &format!("User{i}")),
+            };
+            (format!("src/models/m{i:02}.rs"), text)
+        })
+        .collect();
+    files.push(("src/models/mod.rs".into(), String::new()));
+    files.push(("migrations/V1__bad.sql".into(), "-- bluefox: bad\n".into()));
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let tmp = app(&refs);
+    let builder = Builder::new().crate_dir(tmp.path());
+    for _ in 0..5 {
+        let err = builder.generate().unwrap_err();
+        assert!(matches!(err, Error::Model(_)), "{err:?}");
+        assert!(
+            err.to_string().starts_with("src/models/m03.rs:3:"),
+            "the first broken file in path order: {err}"
+        );
+    }
+    // With the models repaired, the migration's error is the one reported.
+    write(tmp.path(), "src/models/m03.rs", "");
+    write(tmp.path(), "src/models/m08.rs", "");
+    let err = builder.generate().unwrap_err();
+    assert!(matches!(err, Error::MigrationFile(_)), "{err:?}");
+    // And the models, read by two threads, keep file order.
+    fs::remove_file(tmp.path().join("migrations/V1__bad.sql")).unwrap();
+    let project = builder.load().unwrap();
+    let tables: Vec<&str> = project
+        .models
+        .iter()
+        .map(|m| m.table.name.as_str())
+        .collect();
+    let expected: Vec<String> = [0, 1, 2, 4, 5, 6, 7, 9, 10, 11]
+        .iter()
+        .map(|i| format!("users_{i}"))
+        .collect();
+    assert_eq!(tables, expected);
+}

@@ -1,11 +1,11 @@
-//! The file build.rs writes into OUT_DIR: one `pub static BLUEFOX_EMBEDDED` built with `quote!`
-//! and formatted with prettyplease. `bluefox_runtime::embedded!()` includes it in item position
+//! The file build.rs writes into OUT_DIR: one `pub static BLUEFOX_EMBEDDED`, laid out by
+//! prettyplease (see [`render`]). `bluefox_runtime::embedded!()` includes it in item position
 //! (inside a module of its own) and takes a reference to the static.
 //!
 //! Only items, no absolute paths, no timestamps: the same crate gives the same bytes.
 
 use crate::error::Error;
-use proc_macro2::{Literal, TokenStream};
+use proc_macro2::{Ident, Literal, Span};
 use quote::quote;
 
 /// The first line of the generated file.
@@ -65,100 +65,601 @@ pub struct ColumnData {
 
 /// Renders the generated file. `migrations` must be in version order.
 ///
+/// The item is laid out by prettyplease from a skeleton in which each data array and the
+/// snapshot text stand as a placeholder; the arrays are then written in place of them, in the
+/// layout prettyplease gives such arrays (every struct literal broken one field per line, a
+/// call broken when it passes the margin). SQL and the snapshot text are raw string literals
+/// when they can be (see [`push_str_literal`]), every other string is spelled as
+/// [`proc_macro2::Literal::string`] spells it. The bytes are those prettyplease prints for the
+/// whole item built from the same literals (a test compares them), without parsing and
+/// re-printing 1000 migrations of static data, which took most of a build script's first run.
+///
 /// # Errors
 ///
-/// [`Error::Codegen`] if the tokens do not form a Rust file (a bug in bluefox, never user input).
+/// [`Error::Codegen`] if the skeleton does not form a Rust file (a bug in bluefox, never user
+/// input).
 pub fn render(
     migrations: &[MigrationData],
     snapshot: &SnapshotData,
     dialect: bluefox_core::dialect::Dialect,
 ) -> Result<String, Error> {
-    let dialect = Literal::string(dialect.name());
-    let digest = Literal::string(&bluefox_core::embedded::history_digest(
-        migrations.iter().map(|m| (m.version, m.name.as_str(), m.checksum)),
-    ));
-    let migrations = migrations.iter().map(migration_tokens);
-    let text = Literal::string(&snapshot.text);
-    let fingerprint = Literal::u64_unsuffixed(snapshot.fingerprint);
-    let tables = snapshot.tables.iter().map(|table| {
-        let name = Literal::string(&table.name);
-        let columns = table.columns.iter().map(|column| {
-            let name = Literal::string(&column.name);
-            let sql_type = Literal::string(&column.sql_type);
-            let nullable = column.nullable;
-            quote! {
-                ::bluefox_runtime::EmbeddedColumn {
-                    name: #name,
-                    sql_type: #sql_type,
-                    nullable: #nullable,
-                }
-            }
-        });
-        quote! {
-            ::bluefox_runtime::EmbeddedTable {
-                name: #name,
-                columns: &[#(#columns),*],
-            }
+    let digest = bluefox_core::embedded::history_digest(
+        migrations
+            .iter()
+            .map(|m| (m.version, m.name.as_str(), m.checksum)),
+    );
+    let skeleton = skeleton(dialect, snapshot.fingerprint, &digest)?;
+    let data_len: usize = migrations
+        .iter()
+        .map(|m| m.up.len() + m.down.as_ref().map_or(0, String::len) + 512)
+        .sum::<usize>()
+        + snapshot.text.len()
+        + snapshot.tables.len() * 512;
+    let mut out = String::with_capacity(HEADER.len() + skeleton.len() + data_len * 11 / 10);
+    out.push_str(HEADER);
+    let mut rest = skeleton.as_str();
+    for placeholder in PLACEHOLDERS {
+        let at = rest.find(placeholder).ok_or_else(|| {
+            Error::Codegen(format!("the skeleton lost its placeholder {placeholder}"))
+        })?;
+        let (before, after) = rest.split_at(at);
+        out.push_str(before);
+        let line = &before[before.rfind('\n').map_or(0, |nl| nl + 1)..];
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let mut w = Writer { out: &mut out };
+        match placeholder {
+            MIGRATIONS => w.array(indent, migrations, Writer::migration),
+            SNAPSHOT_TEXT => w.str_lit(&snapshot.text),
+            _ => w.array(indent, &snapshot.tables, Writer::table),
         }
-    });
+        rest = &after[placeholder.len()..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+const MIGRATIONS: &str = "__bluefox_migrations__";
+const SNAPSHOT_TEXT: &str = "__bluefox_snapshot_text__";
+const TABLES: &str = "__bluefox_tables__";
+/// In the order they appear in the skeleton.
+const PLACEHOLDERS: [&str; 3] = [MIGRATIONS, SNAPSHOT_TEXT, TABLES];
+
+/// The item with placeholders for the data, laid out by prettyplease.
+fn skeleton(
+    dialect: bluefox_core::dialect::Dialect,
+    fingerprint: u64,
+    digest: &str,
+) -> Result<String, Error> {
+    let dialect = Literal::string(dialect.name());
+    let fingerprint = Literal::u64_unsuffixed(fingerprint);
+    let digest = Literal::string(digest);
+    let [migrations, text, tables] = PLACEHOLDERS.map(|p| Ident::new(p, Span::call_site()));
     let tokens = quote! {
         /// The migrations and schema snapshot of this crate, embedded by bluefox-build.
         #[allow(missing_docs, unreachable_pub, clippy::all, clippy::pedantic)]
         pub static BLUEFOX_EMBEDDED: ::bluefox_runtime::Embedded = ::bluefox_runtime::Embedded {
             dialect: #dialect,
-            migrations: &[#(#migrations),*],
+            migrations: #migrations,
             snapshot: ::bluefox_runtime::EmbeddedSnapshot {
                 text: #text,
                 fingerprint: #fingerprint,
-                tables: &[#(#tables),*],
+                tables: #tables,
             },
             history_digest: #digest,
         };
     };
     let file: syn::File = syn::parse2(tokens).map_err(|err| Error::Codegen(err.to_string()))?;
-    Ok(format!("{HEADER}{}", prettyplease::unparse(&file)))
+    Ok(prettyplease::unparse(&file))
 }
 
-fn migration_tokens(m: &MigrationData) -> TokenStream {
-    let version = Literal::i64_unsuffixed(m.version);
-    let name = Literal::string(&m.name);
-    let message = Literal::string(&m.message);
-    let parent = option(m.parent.map(|p| {
-        let p = Literal::i64_unsuffixed(p);
-        quote!(#p)
-    }));
-    let file = Literal::string(&m.file);
-    let up = Literal::string(&m.up);
-    let down = option(m.down.as_deref().map(|d| {
-        let d = Literal::string(d);
-        quote!(#d)
-    }));
-    let checksum = Literal::u64_unsuffixed(m.checksum);
-    quote! {
-        ::bluefox_runtime::EmbeddedMigration {
-            version: #version,
-            name: #name,
-            message: #message,
-            parent: #parent,
-            file: #file,
-            up: #up,
-            down: #down,
-            checksum: #checksum,
+/// prettyplease's margin: a line whose breakable group would pass this column is broken.
+const MARGIN: usize = 89;
+/// prettyplease's indentation step.
+const INDENT: usize = 4;
+
+/// Writes data in prettyplease's layout, into the text that follows a placeholder's indentation.
+struct Writer<'a> {
+    out: &'a mut String,
+}
+
+impl Writer<'_> {
+    /// `&[` + one element per line + `]` (the `]` at `indent`), or `&[]`.
+    fn array<T>(&mut self, indent: usize, items: &[T], item: fn(&mut Self, usize, &T)) {
+        if items.is_empty() {
+            self.out.push_str("&[]");
+            return;
+        }
+        self.out.push_str("&[\n");
+        for value in items {
+            self.spaces(indent + INDENT);
+            item(self, indent + INDENT, value);
+            self.out.push_str(",\n");
+        }
+        self.spaces(indent);
+        self.out.push(']');
+    }
+
+    fn migration(&mut self, indent: usize, m: &MigrationData) {
+        let inner = indent + INDENT;
+        self.out
+            .push_str("::bluefox_runtime::EmbeddedMigration {\n");
+        self.field(inner, "version", |w| w.int(m.version));
+        self.field(inner, "name", |w| w.str_lit(&m.name));
+        self.field(inner, "message", |w| w.str_lit(&m.message));
+        self.option_field(inner, "parent", m.parent.map(|p| p.to_string()));
+        self.field(inner, "file", |w| w.str_lit(&m.file));
+        self.field(inner, "up", |w| w.str_lit(&m.up));
+        self.option_field(inner, "down", m.down.as_deref().map(str_literal));
+        self.field(inner, "checksum", |w| w.int(m.checksum));
+        self.spaces(indent);
+        self.out.push('}');
+    }
+
+    fn table(&mut self, indent: usize, table: &TableData) {
+        let inner = indent + INDENT;
+        self.out.push_str("::bluefox_runtime::EmbeddedTable {\n");
+        self.field(inner, "name", |w| w.str_lit(&table.name));
+        self.spaces(inner);
+        self.out.push_str("columns: ");
+        self.array(inner, &table.columns, Writer::column);
+        self.out.push_str(",\n");
+        self.spaces(indent);
+        self.out.push('}');
+    }
+
+    fn column(&mut self, indent: usize, column: &ColumnData) {
+        let inner = indent + INDENT;
+        self.out.push_str("::bluefox_runtime::EmbeddedColumn {\n");
+        self.field(inner, "name", |w| w.str_lit(&column.name));
+        self.field(inner, "sql_type", |w| w.str_lit(&column.sql_type));
+        self.field(inner, "nullable", |w| {
+            w.out
+                .push_str(if column.nullable { "true" } else { "false" })
+        });
+        self.spaces(indent);
+        self.out.push('}');
+    }
+
+    /// `name: value,` on a line of its own.
+    fn field(&mut self, indent: usize, name: &str, value: impl FnOnce(&mut Self)) {
+        self.spaces(indent);
+        self.out.push_str(name);
+        self.out.push_str(": ");
+        value(self);
+        self.out.push_str(",\n");
+    }
+
+    /// `name: ::core::option::Option::Some(value),` (its argument on a line of its own when the
+    /// line would pass the margin, as prettyplease breaks a call) or `...::None,`.
+    fn option_field(&mut self, indent: usize, name: &str, value: Option<String>) {
+        const SOME: &str = "::core::option::Option::Some(";
+        self.spaces(indent);
+        self.out.push_str(name);
+        let Some(value) = value else {
+            self.out.push_str(": ::core::option::Option::None,\n");
+            return;
+        };
+        self.out.push_str(": ");
+        self.out.push_str(SOME);
+        // The line as one: indent, `name: `, `Some(`, the value, `),`.
+        let width = indent + name.len() + 2 + SOME.len() + value.len() + 2;
+        if width <= MARGIN {
+            self.out.push_str(&value);
+        } else {
+            self.out.push('\n');
+            self.spaces(indent + INDENT);
+            self.out.push_str(&value);
+            self.out.push_str(",\n");
+            self.spaces(indent);
+        }
+        self.out.push_str("),\n");
+    }
+
+    fn int(&mut self, value: impl std::fmt::Display) {
+        use std::fmt::Write as _;
+        let _ = write!(self.out, "{value}");
+    }
+
+    fn str_lit(&mut self, value: &str) {
+        push_str_literal(self.out, value);
+    }
+
+    fn spaces(&mut self, n: usize) {
+        const SPACES: &str = "                                                                ";
+        let mut n = n;
+        while n > 0 {
+            let step = n.min(SPACES.len());
+            self.out.push_str(&SPACES[..step]);
+            n -= step;
         }
     }
 }
 
-fn option(value: Option<TokenStream>) -> TokenStream {
-    match value {
-        Some(value) => quote!(::core::option::Option::Some(#value)),
-        None => quote!(::core::option::Option::None),
+fn str_literal(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 8);
+    push_str_literal(&mut out, value);
+    out
+}
+
+/// Appends `value` as a string literal: a multi-line text (SQL, the snapshot) that raw string
+/// allows, raw (`r#"..."#`, as many `#` as it needs), so it reads as written and costs no
+/// escaping; anything else spelled exactly as [`proc_macro2::Literal::string`] spells it.
+fn push_str_literal(out: &mut String, value: &str) {
+    match raw_hashes(value) {
+        Some(hashes) => {
+            out.reserve(value.len() + 2 * hashes + 3);
+            out.push('r');
+            push_hashes(out, hashes);
+            out.push('"');
+            out.push_str(value);
+            out.push('"');
+            push_hashes(out, hashes);
+        }
+        None => push_escaped(out, value),
     }
+}
+
+fn push_hashes(out: &mut String, n: usize) {
+    for _ in 0..n {
+        out.push('#');
+    }
+}
+
+/// The number of `#` a raw string of `value` needs, when it should be one: `value` has a line
+/// break and nothing but printable ASCII, tabs and line feeds (no carriage return, which no
+/// literal may hold bare, and no control or non-ASCII character, which would be invisible or
+/// refused by rustc's lints when written as is).
+// Plain comparisons: `RangeInclusive::contains` is a call per byte in an unoptimised build.
+#[allow(clippy::manual_range_contains)]
+fn raw_hashes(value: &str) -> Option<usize> {
+    let bytes = value.as_bytes();
+    let mut multi_line = false;
+    let mut hashes = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        i += 1;
+        if b >= 0x20 && b < 0x7f {
+            if b == b'"' {
+                // `"` followed by n `#` ends a raw string with n hashes or fewer.
+                let mut run = 0;
+                while i < bytes.len() && bytes[i] == b'#' {
+                    run += 1;
+                    i += 1;
+                }
+                hashes = hashes.max(run + 1);
+            }
+        } else if b == b'\n' {
+            multi_line = true;
+        } else if b != b'\t' {
+            return None;
+        }
+    }
+    multi_line.then_some(hashes)
+}
+
+/// Appends `value` as [`proc_macro2::Literal::string`] spells it (`char::escape_debug`, except
+/// `'` as is and NUL as `\0`, or `\x00` before an octal digit), copying runs of plain ASCII at
+/// once: the build script runs unoptimised.
+#[allow(clippy::manual_range_contains)]
+fn push_escaped(out: &mut String, value: &str) {
+    let bytes = value.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push('"');
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b >= 0x20 && b < 0x7f && b != b'"' && b != b'\\' {
+            i += 1;
+            continue;
+        }
+        out.push_str(&value[start..i]);
+        let mut len = 1;
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\t' => out.push_str("\\t"),
+            b'\r' => out.push_str("\\r"),
+            0 => out.push_str(match bytes.get(i + 1) {
+                Some(b'0'..=b'7') => "\\x00",
+                _ => "\\0",
+            }),
+            _ => {
+                // Another control character, or the first byte of a multi-byte character:
+                // `i` is at a character boundary, so there is a next character.
+                if let Some(ch) = value[i..].chars().next() {
+                    out.extend(ch.escape_debug());
+                    len = ch.len_utf8();
+                }
+            }
+        }
+        i += len;
+        start = i;
+    }
+    out.push_str(&value[start..]);
+    out.push('"');
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use bluefox_core::dialect::Dialect;
+
+    /// A string literal as `render` spells it, built by proc_macro2.
+    fn spelled(value: &str) -> Literal {
+        match raw_hashes(value) {
+            Some(n) => {
+                let hashes = "#".repeat(n);
+                format!("r{hashes}\"{value}\"{hashes}").parse().unwrap()
+            }
+            None => Literal::string(value),
+        }
+    }
+
+    /// The renderer this module had before it wrote the data itself: the whole item through
+    /// `quote!`, syn and prettyplease. `render` must give the same bytes.
+    fn reference(
+        migrations: &[MigrationData],
+        snapshot: &SnapshotData,
+        dialect: Dialect,
+    ) -> String {
+        use proc_macro2::TokenStream;
+        fn option(value: Option<TokenStream>) -> TokenStream {
+            match value {
+                Some(value) => quote!(::core::option::Option::Some(#value)),
+                None => quote!(::core::option::Option::None),
+            }
+        }
+        let dialect = Literal::string(dialect.name());
+        let digest = Literal::string(&bluefox_core::embedded::history_digest(
+            migrations
+                .iter()
+                .map(|m| (m.version, m.name.as_str(), m.checksum)),
+        ));
+        let migrations = migrations.iter().map(|m| {
+            let version = Literal::i64_unsuffixed(m.version);
+            let name = spelled(&m.name);
+            let message = spelled(&m.message);
+            let parent = option(m.parent.map(|p| {
+                let p = Literal::i64_unsuffixed(p);
+                quote!(#p)
+            }));
+            let file = spelled(&m.file);
+            let up = spelled(&m.up);
+            let down = option(m.down.as_deref().map(|d| {
+                let d = spelled(d);
+                quote!(#d)
+            }));
+            let checksum = Literal::u64_unsuffixed(m.checksum);
+            quote! {
+                ::bluefox_runtime::EmbeddedMigration {
+                    version: #version,
+                    name: #name,
+                    message: #message,
+                    parent: #parent,
+                    file: #file,
+                    up: #up,
+                    down: #down,
+                    checksum: #checksum,
+                }
+            }
+        });
+        let text = spelled(&snapshot.text);
+        let fingerprint = Literal::u64_unsuffixed(snapshot.fingerprint);
+        let tables = snapshot.tables.iter().map(|table| {
+            let name = spelled(&table.name);
+            let columns = table.columns.iter().map(|column| {
+                let name = spelled(&column.name);
+                let sql_type = spelled(&column.sql_type);
+                let nullable = column.nullable;
+                quote! {
+                    ::bluefox_runtime::EmbeddedColumn {
+                        name: #name,
+                        sql_type: #sql_type,
+                        nullable: #nullable,
+                    }
+                }
+            });
+            quote! {
+                ::bluefox_runtime::EmbeddedTable {
+                    name: #name,
+                    columns: &[#(#columns),*],
+                }
+            }
+        });
+        let tokens = quote! {
+            /// The migrations and schema snapshot of this crate, embedded by bluefox-build.
+            #[allow(missing_docs, unreachable_pub, clippy::all, clippy::pedantic)]
+            pub static BLUEFOX_EMBEDDED: ::bluefox_runtime::Embedded = ::bluefox_runtime::Embedded {
+                dialect: #dialect,
+                migrations: &[#(#migrations),*],
+                snapshot: ::bluefox_runtime::EmbeddedSnapshot {
+                    text: #text,
+                    fingerprint: #fingerprint,
+                    tables: &[#(#tables),*],
+                },
+                history_digest: #digest,
+            };
+        };
+        let file: syn::File = syn::parse2(tokens).unwrap();
+        format!("{HEADER}{}", prettyplease::unparse(&file))
+    }
+
+    /// `assert_eq!` that shows the first line that differs rather than two whole files.
+    #[track_caller]
+    fn assert_same(ours: &str, theirs: &str) {
+        let line = ours
+            .lines()
+            .zip(theirs.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(ours.lines().count().min(theirs.lines().count()));
+        let around = |text: &str| -> Vec<String> {
+            let lines: Vec<&str> = text.lines().collect();
+            let from = line.saturating_sub(3);
+            lines[from.min(lines.len())..(line + 3).min(lines.len())]
+                .iter()
+                .map(|l| l.to_string())
+                .collect()
+        };
+        assert!(
+            ours == theirs,
+            "first difference at line {}:\nours:   {:#?}\ntheirs: {:#?}",
+            line + 1,
+            around(ours),
+            around(theirs)
+        );
+    }
+
+    /// Strings that exercise every escape: quotes, backslashes, line ends, tabs, NUL before and
+    /// not before an octal digit, other control characters, DEL, `'`, non-ASCII (printable,
+    /// combining, bidi controls, emoji).
+    const AWKWARD: &[&str] = &[
+        "",
+        "plain",
+        "say \"hi\" \\ 'there'",
+        "line\nend\r\n\ttab",
+        "nul\0 and \x007 and \x008 and trailing \0",
+        "\x01\x02\x1b\x1f\x7f",
+        "caf\u{e9} \u{301}combining \u{202e}bidi \u{200b}zw \u{1f600} \u{fffd}",
+        "\u{0}",
+        "CREATE TABLE \"users\" (\"id\" BIGINT);\n",
+        "\ttabbed \\ backslash\nand 'quotes' \"#\" \"##\n\"",
+        "#\"\n\"#",
+        "ends with a quote\n\"",
+        "plain\n",
+        "crlf\r\n",
+        "caf\u{e9}\n",
+    ];
+
+    #[test]
+    fn multi_line_ascii_is_a_raw_literal_of_the_same_value() {
+        for s in AWKWARD {
+            let spelled = str_literal(s);
+            let lit: syn::LitStr = syn::parse_str(&spelled).unwrap();
+            assert_eq!(lit.value(), *s, "{spelled}");
+            let raw = s.contains('\n')
+                && s.bytes()
+                    .all(|b| b == b'\n' || b == b'\t' || (0x20..0x7f).contains(&b));
+            assert_eq!(spelled.starts_with('r'), raw, "{spelled}");
+        }
+        assert_eq!(str_literal("a\n"), "r\"a\n\"");
+        assert_eq!(str_literal("\"a\"\n"), "r#\"\"a\"\n\"#");
+        assert_eq!(str_literal("\"##\n"), "r###\"\"##\n\"###");
+        assert_eq!(str_literal("one line \"q\""), "\"one line \\\"q\\\"\"");
+    }
+
+    #[test]
+    fn string_literals_are_spelled_as_proc_macro2_spells_them() {
+        let escaped = |s: &str| {
+            let mut out = String::new();
+            push_escaped(&mut out, s);
+            out
+        };
+        for s in AWKWARD {
+            assert_eq!(escaped(s), Literal::string(s).to_string(), "{s:?}");
+        }
+        // Every character, a block at a time, each after a NUL and before a digit.
+        let chars: Vec<char> = (0..=0x10ffff_u32).filter_map(char::from_u32).collect();
+        for block in chars.chunks(4096) {
+            let s: String = block.iter().flat_map(|&c| ['\0', c, '7']).collect();
+            assert_eq!(escaped(&s), Literal::string(&s).to_string());
+        }
+    }
+
+    fn migration(version: i64, name: &str, up: &str, down: Option<&str>) -> MigrationData {
+        MigrationData {
+            version,
+            name: name.into(),
+            message: name.replace('_', " "),
+            parent: (version > 1).then_some(version - 1),
+            file: format!("V{version}__{name}.sql"),
+            up: up.into(),
+            down: down.map(str::to_string),
+            checksum: (version as u64).wrapping_mul(7919),
+        }
+    }
+
+    #[test]
+    fn same_bytes_as_prettyplease_over_the_whole_item() {
+        let (migrations, snapshot) = sample();
+        for dialect in [Dialect::Postgres, Dialect::Sqlite] {
+            assert_same(
+                &render(&migrations, &snapshot, dialect).unwrap(),
+                &reference(&migrations, &snapshot, dialect),
+            );
+        }
+        let empty = SnapshotData::default();
+        assert_same(
+            &render(&[], &empty, Dialect::Postgres).unwrap(),
+            &reference(&[], &empty, Dialect::Postgres),
+        );
+        // Awkward text everywhere, a table without columns, a negative version.
+        let migrations: Vec<MigrationData> = AWKWARD
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let mut m = migration(i as i64 + 1, &format!("m{i}"), s, Some(s));
+                m.message = s.to_string();
+                m.file = s.to_string();
+                m
+            })
+            .chain([migration(-3, "negative", "SELECT 1;", None)])
+            .collect();
+        let snapshot = SnapshotData {
+            text: AWKWARD.concat(),
+            fingerprint: u64::MAX,
+            tables: AWKWARD
+                .iter()
+                .map(|s| TableData {
+                    name: s.to_string(),
+                    columns: vec![ColumnData {
+                        name: s.to_string(),
+                        sql_type: s.to_string(),
+                        nullable: s.len() % 2 == 0,
+                    }],
+                })
+                .chain([TableData {
+                    name: "no_columns".into(),
+                    columns: vec![],
+                }])
+                .collect(),
+        };
+        assert_same(
+            &render(&migrations, &snapshot, Dialect::Postgres).unwrap(),
+            &reference(&migrations, &snapshot, Dialect::Postgres),
+        );
+    }
+
+    #[test]
+    fn a_long_down_section_breaks_where_prettyplease_breaks_it() {
+        // Around the margin, the `Some(...)` call fits on its line or is broken; every length
+        // must give prettyplease's bytes.
+        let migrations: Vec<MigrationData> = (0..120)
+            .map(|len| {
+                let down = "x".repeat(len);
+                migration(len as i64 + 1, "m", "SELECT 1;", Some(&down))
+            })
+            .chain((0..120).map(|len| {
+                // A raw literal counts as its whole length, line breaks included.
+                let down = format!("DROP \"{}\";\n", "x".repeat(len));
+                migration(500 + len as i64, "r", "", Some(&down))
+            }))
+            .chain((0..40).map(|len| {
+                // Escapes count as what they print.
+                let down = "\"".repeat(len);
+                migration(1000 + len as i64, "q", "", Some(&down))
+            }))
+            .collect();
+        let snapshot = SnapshotData::default();
+        let code = render(&migrations, &snapshot, Dialect::Postgres).unwrap();
+        assert_same(&code, &reference(&migrations, &snapshot, Dialect::Postgres));
+        assert!(
+            code.contains("down: ::core::option::Option::Some(\n"),
+            "the sweep reached the margin"
+        );
+    }
 
     #[test]
     fn the_dialect_is_embedded() {
@@ -230,9 +731,10 @@ mod tests {
             "{code}"
         );
         assert!(
-            code.contains(r#"up: "CREATE TABLE \"users\" (\"id\" BIGINT);\n","#),
+            code.contains("up: r#\"CREATE TABLE \"users\" (\"id\" BIGINT);\n\"#,"),
             "{code}"
         );
+        assert!(code.contains("up: r\"SELECT 1;\n\","), "{code}");
         assert!(code.contains("nullable: true,"), "{code}");
         assert!(!code.contains("/tmp") && !code.contains("/work"), "{code}");
         // One item, so `include!` inside a block sees all of it.

@@ -8,6 +8,8 @@ use bluefox_core::schema::{ColumnDefault, FkAction};
 use proc_macro2::Span;
 use quote::ToTokens;
 use syn::ext::IdentExt;
+use syn::parse::discouraged::Speculative;
+use syn::parse::ParseStream;
 use syn::spanned::Spanned as _;
 use syn::{Attribute, Expr, Lit, Meta, Token, UnOp};
 
@@ -123,7 +125,7 @@ fn raw_items(attrs: &[Attribute], target: &str) -> Spanned<Vec<Item>> {
                 .collect::<Vec<_>>()
                 .join("::");
             let value = if meta.input.peek(Token![=]) {
-                Value::Expr(Box::new(meta.value()?.parse::<Expr>()?))
+                Value::Expr(Box::new(value_expr(meta.value()?)?))
             } else if meta.input.peek(syn::token::Paren) {
                 let content;
                 syn::parenthesized!(content in meta.input);
@@ -157,6 +159,24 @@ fn raw_items(attrs: &[Attribute], target: &str) -> Spanned<Vec<Item>> {
         .map_err(|e| malformed(e.span(), e.to_string()))?;
     }
     Ok(items)
+}
+
+/// The expression after `key =`. A lone literal (`table = "users"`, nearly every value) is
+/// read as one directly: the same `Expr::Lit` syn's expression parser gives, without its cost
+/// in an unoptimised build script.
+fn value_expr(input: ParseStream<'_>) -> syn::Result<Expr> {
+    if input.peek(Lit) {
+        let fork = input.fork();
+        let lit: Lit = fork.parse()?;
+        if fork.is_empty() || fork.peek(Token![,]) {
+            input.advance_to(&fork);
+            return Ok(Expr::Lit(syn::ExprLit {
+                attrs: Vec::new(),
+                lit,
+            }));
+        }
+    }
+    input.parse()
 }
 
 fn describe(value: &Value) -> String {

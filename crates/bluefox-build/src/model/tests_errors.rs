@@ -112,6 +112,12 @@ fn bad_values() {
              found `3`",
         ),
         (
+            // A literal that is only the start of an expression is read as the expression.
+            "#[bluefox(column = \"a\".to_string())]",
+            "3:24: `column` on field T.a expects a non-empty string, as in column = \"name\", \
+             found `\"a\" . to_string ()`",
+        ),
+        (
             "#[bluefox(column = \"\")]",
             "3:24: `column` on field T.a expects a non-empty string, as in column = \"name\", \
              found `\"\"`",
