@@ -151,13 +151,23 @@ async fn corrupt_history_rows_are_reports_not_panics() {
             ))
             .await
             .unwrap();
-        let line = failure_line(&boot(&db, &[]).await);
-        assert!(
-            line.starts_with(&format!(
-                "boot failed: corrupt row in refinery_schema_history (version {v5}): column {column} is {shown}"
-            )),
-            "{line}"
+        let expected = format!(
+            "corrupt row in refinery_schema_history (version {v5}): column {column} is {shown}"
         );
+        if column == "applied_on" {
+            // Boot with nothing pending compares the history's digest (version, name and
+            // checksum) and never reads applied_on, which only `history` shows: it starts.
+            // Reading the rows (history, current, any run with something to apply) reports it.
+            boot(&db, &[]).await.assert_booted();
+            let error = bluefox_runtime::history::read(&client).await.unwrap_err();
+            assert!(error.to_string().starts_with(&expected), "{error}");
+        } else {
+            let line = failure_line(&boot(&db, &[]).await);
+            assert!(
+                line.starts_with(&format!("boot failed: {expected}")),
+                "{line}"
+            );
+        }
         assert_eq!(history_versions(&client).await.len(), herd::MIGRATIONS);
         // Repaired as the message says, the next boot starts and applies nothing.
         client

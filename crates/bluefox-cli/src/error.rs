@@ -72,26 +72,30 @@ pub enum CliError {
         /// The tables, comma-separated.
         tables: String,
     },
-    /// `migrations/` has branches that must be joined first.
+    /// The migrations directory has branches that must be joined first.
     #[error(
-        "migrations has {count} heads ({heads}): merge them first by setting the `-- parent:` \
-         line of the newer one to the version of the other, then run bluefox make again. \
-         Nothing was written"
+        "{dir} has {count} heads ({heads}): merge them first by setting the `-- parent:` line \
+         of the newer one to the version of the other, then run {make} again. Nothing was \
+         written"
     )]
     MultipleHeads {
+        /// The migrations directory, relative to the crate.
+        dir: String,
         /// How many.
         count: usize,
         /// The heads as `version (file)`, comma-separated.
         heads: String,
+        /// The command to run again (`bluefox make`, with `--migrations` when needed).
+        make: String,
     },
     /// Nothing to downgrade from with `--sql`.
-    #[error(
-        "there are no migrations in {dir}, so there is no SQL to downgrade; run bluefox make \
-         first"
-    )]
+    #[error("there are no migrations in {dir}, so there is no SQL to downgrade; run {make} first")]
     NoMigrations {
-        /// The migrations directory.
+        /// The migrations directory, relative to the crate.
         dir: String,
+        /// The command that makes the first migration (`bluefox make`, with `--migrations`
+        /// when needed).
+        make: String,
     },
     /// A file could not be written.
     #[error("cannot write {}: {source}", path.display())]
@@ -149,11 +153,14 @@ mod tests {
         assert_eq!(usage.exit_code(), 2);
         assert_eq!(usage.report(std::path::Path::new(".")), ["error: bad"]);
         let heads = CliError::MultipleHeads {
+            dir: "migrations-sqlite".into(),
             count: 2,
             heads: "2 (V2__b.sql), 3 (V3__c.sql)".into(),
+            make: "bluefox --migrations migrations-sqlite make".into(),
         };
         assert_eq!(heads.exit_code(), 3);
-        assert!(heads.report(std::path::Path::new("."))[0]
-            .starts_with("error: migrations has 2 heads (2 (V2__b.sql), 3 (V3__c.sql)): merge"));
+        assert!(heads.report(std::path::Path::new("."))[0].starts_with(
+            "error: migrations-sqlite has 2 heads (2 (V2__b.sql), 3 (V3__c.sql)): merge"
+        ));
     }
 }

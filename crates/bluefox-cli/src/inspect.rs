@@ -4,7 +4,7 @@
 use crate::cli::Format;
 use crate::db;
 use crate::error::CliError;
-use crate::project::{self, Env};
+use crate::project::{self, Context, Env};
 use crate::sqlite;
 use bluefox_core::diff::diff;
 use bluefox_core::embedded::Embedded;
@@ -13,7 +13,6 @@ use bluefox_runtime::Migrator;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::path::Path;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -153,8 +152,8 @@ fn head_versions(embedded: &Embedded) -> BTreeSet<i64> {
 }
 
 /// Reads the history of the database the crate's settings name.
-fn read_history(dir: &Path, embedded: &'static Embedded) -> Result<Vec<HistoryEntry>, CliError> {
-    let settings = Env::read(dir)?.settings()?;
+fn read_history(ctx: &Context, embedded: &'static Embedded) -> Result<Vec<HistoryEntry>, CliError> {
+    let settings = Env::read(ctx.dir())?.settings()?;
     project::check_dialect(embedded, &settings.database_url)?;
     if sqlite::is_sqlite(&settings) {
         return sqlite::history(&settings, embedded);
@@ -169,10 +168,10 @@ fn read_history(dir: &Path, embedded: &'static Embedded) -> Result<Vec<HistoryEn
 ///
 /// # Errors
 /// Unreadable migrations, missing settings, or a database that cannot be read.
-pub fn current(dir: &Path, format: Format, out: &mut dyn Write) -> Result<Found, CliError> {
-    project::check_crate(dir)?;
-    let embedded = project::embedded(&project::read_migrations(dir)?);
-    let history = read_history(dir, embedded)?;
+pub fn current(ctx: &Context, format: Format, out: &mut dyn Write) -> Result<Found, CliError> {
+    ctx.check_crate()?;
+    let embedded = project::embedded(&ctx.read_migrations()?);
+    let history = read_history(ctx, embedded)?;
     let newest = history.iter().rev().find(|e| e.is_applied());
     let pending = history
         .iter()
@@ -198,10 +197,10 @@ pub fn current(dir: &Path, format: Format, out: &mut dyn Write) -> Result<Found,
         Some(entry) => {
             let mut notes = Vec::new();
             if head_versions(embedded).contains(&entry.version) {
-                notes.push(" (head)");
+                notes.push(" (head)".to_string());
             }
             if entry.migration.is_none() {
-                notes.push(" (not in migrations/)");
+                notes.push(format!(" (not in {}/)", ctx.migrations_dir()));
             }
             writeln!(out, "{} {}{}", entry.version, entry.name, notes.concat())?;
         }
@@ -209,7 +208,8 @@ pub fn current(dir: &Path, format: Format, out: &mut dyn Write) -> Result<Found,
     if pending > 0 {
         writeln!(
             out,
-            "{pending} migration(s) pending: bluefox upgrade head applies them"
+            "{pending} migration(s) pending: {} applies them",
+            ctx.suggest("upgrade head")
         )?;
     }
     Ok(Found::Nothing)
@@ -219,10 +219,10 @@ pub fn current(dir: &Path, format: Format, out: &mut dyn Write) -> Result<Found,
 ///
 /// # Errors
 /// As [`current`].
-pub fn history(dir: &Path, format: Format, out: &mut dyn Write) -> Result<Found, CliError> {
-    project::check_crate(dir)?;
-    let embedded = project::embedded(&project::read_migrations(dir)?);
-    let history = read_history(dir, embedded)?;
+pub fn history(ctx: &Context, format: Format, out: &mut dyn Write) -> Result<Found, CliError> {
+    ctx.check_crate()?;
+    let embedded = project::embedded(&ctx.read_migrations()?);
+    let history = read_history(ctx, embedded)?;
     let heads = head_versions(embedded);
     let items: Vec<HistoryItemJson> = history
         .iter()
@@ -249,7 +249,8 @@ pub fn history(dir: &Path, format: Format, out: &mut dyn Write) -> Result<Found,
     if items.is_empty() {
         writeln!(
             out,
-            "No migrations yet: bluefox make \"<message>\" creates the first."
+            "No migrations yet: {} creates the first.",
+            ctx.suggest("make \"<message>\"")
         )?;
     }
     let width = items.iter().map(|i| i.name.len()).max().unwrap_or(0);
@@ -267,7 +268,7 @@ pub fn history(dir: &Path, format: Format, out: &mut dyn Write) -> Result<Found,
             notes.push_str(" (head)");
         }
         if !item.in_files {
-            notes.push_str(" (not in migrations/)");
+            notes.push_str(&format!(" (not in {}/)", ctx.migrations_dir()));
         }
         if item.edited {
             notes.push_str(" (EDITED since it was applied)");
@@ -282,9 +283,9 @@ pub fn history(dir: &Path, format: Format, out: &mut dyn Write) -> Result<Found,
 ///
 /// # Errors
 /// Unreadable migrations.
-pub fn heads(dir: &Path, format: Format, out: &mut dyn Write) -> Result<Found, CliError> {
-    project::check_crate(dir)?;
-    let embedded = project::embedded(&project::read_migrations(dir)?);
+pub fn heads(ctx: &Context, format: Format, out: &mut dyn Write) -> Result<Found, CliError> {
+    ctx.check_crate()?;
+    let embedded = project::embedded(&ctx.read_migrations()?);
     let heads: Vec<HeadJson> = bluefox_runtime::history::heads(embedded)
         .iter()
         .map(|m| HeadJson {
@@ -322,16 +323,21 @@ pub fn heads(dir: &Path, format: Format, out: &mut dyn Write) -> Result<Found, C
 /// Unreadable models or migrations; with `--db`, missing settings, a database that cannot be
 /// read, or a history that does not match the files (an edited applied migration).
 pub fn check(
-    dir: &Path,
+    ctx: &Context,
     db_too: bool,
     format: Format,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<Found, CliError> {
-    project::check_crate(dir)?;
-    let project = project::load(dir)?;
+    ctx.check_crate()?;
+    let project = ctx.load()?;
     if format == Format::Text {
-        for warning in project::warnings(&project, false) {
+        // Pending changes and several heads are findings, reported below once.
+        let reported = project::Reported {
+            pending_changes: true,
+            heads: true,
+        };
+        for warning in project::warnings(&project, reported) {
             writeln!(err, "warning: {warning}")?;
         }
     }
@@ -339,7 +345,7 @@ pub fn check(
     let heads = project.migrations.set.heads();
     let unapplied = if db_too {
         let embedded = project::embedded(&project.migrations);
-        let settings = Env::read(dir)?.settings()?;
+        let settings = Env::from_files(ctx.dir(), &project.dotenv_files)?.settings()?;
         project::check_dialect(embedded, &settings.database_url)?;
         let pending = if sqlite::is_sqlite(&settings) {
             sqlite::pending(&settings, embedded)?
@@ -388,17 +394,27 @@ pub fn check(
         for line in crate::make::plan_lines(&changes) {
             writeln!(out, "  {line}")?;
         }
-        writeln!(
-            out,
-            "Run bluefox make \"<message>\" (make migrate-make m=\"<message>\") to capture them."
-        )?;
+        let make = ctx.suggest("make \"<message>\"");
+        if ctx.is_default_migrations_dir() {
+            writeln!(
+                out,
+                "Run {make} (make migrate-make m=\"<message>\") to capture them."
+            )?;
+        } else {
+            writeln!(
+                out,
+                "Run {make} to capture them in {}.",
+                ctx.migrations_dir()
+            )?;
+        }
     }
     if heads.len() > 1 {
         let list: Vec<String> = heads.iter().map(i64::to_string).collect();
         writeln!(
             out,
-            "migrations has {} heads ({}): set the `-- parent:` line of the newer one to the \
-             version of the other to merge them.",
+            "{} has {} heads ({}): set the `-- parent:` line of the newer one to the version of \
+             the other to merge them.",
+            ctx.migrations_dir(),
             heads.len(),
             list.join(", ")
         )?;
@@ -408,7 +424,7 @@ pub fn check(
         for m in unapplied {
             writeln!(out, "  {} {}", m.version, m.name)?;
         }
-        writeln!(out, "Run bluefox upgrade head to apply them.")?;
+        writeln!(out, "Run {} to apply them.", ctx.suggest("upgrade head"))?;
     }
     if report.ok {
         match db_too {

@@ -2,7 +2,7 @@
 //! `BluefoxBase`.
 //!
 //! ```text
-//! bluefox [--dir CRATE] [--format text|json] VERB
+//! bluefox [--dir CRATE] [--migrations DIR] [--format text|json] VERB
 //!   make MESSAGE [--allow-drop-all] [--dialect postgresql|sqlite]
 //!                                     models vs snapshot -> migrations/V<utc>__<slug>.sql + snapshot
 //!   upgrade [head|+N|VERSION] [--sql] apply (or print the SQL, no connection)
@@ -11,7 +11,11 @@
 //!   check [--db]                      exit 1 when models changed without a migration
 //! ```
 //!
-//! Everything is read through the same code as build.rs: the models and `migrations/` with
+//! `--migrations DIR` picks the migrations directory (default `migrations`; a crate with one
+//! set per dialect has e.g. `migrations-sqlite`): a [`Context`], built once from the command
+//! line, carries it and the crate directory to every verb, and every message names it.
+//!
+//! Everything is read through the same code as build.rs: the models and migrations with
 //! [`bluefox_build`], and the runtime verbs run [`bluefox_runtime::Migrator`] on an
 //! [`Embedded`](bluefox_core::embedded::Embedded) built from the files at run time, so the app
 //! does not have to be compiled first. `DATABASE_URL` comes from the environment, else from the
@@ -34,6 +38,7 @@ pub mod sqlite;
 pub use cli::{Cli, Command, Format};
 pub use error::CliError;
 pub use inspect::Found;
+pub use project::Context;
 
 use std::io::Write;
 
@@ -48,8 +53,8 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Found,
             cli.command.verb()
         )));
     }
-    let dir = cli.dir.as_path();
-    project::set_migrations_dir(&cli.migrations);
+    let context = project::Context::new(cli.dir.as_path(), cli.migrations.as_str());
+    let ctx = &context;
     match &cli.command {
         Command::Make {
             message,
@@ -61,20 +66,20 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Found,
                 allow_drop_all: *allow_drop_all,
                 dialect: dialect.clone(),
             };
-            make::make(dir, &options, out, err)?;
+            make::make(ctx, &options, out, err)?;
             Ok(Found::Nothing)
         }
         Command::Upgrade { target, sql } => {
-            migrate::run(dir, migrate::Direction::Upgrade, target, *sql, out)?;
+            migrate::run(ctx, migrate::Direction::Upgrade, target, *sql, out)?;
             Ok(Found::Nothing)
         }
         Command::Downgrade { target, sql } => {
-            migrate::run(dir, migrate::Direction::Downgrade, target, *sql, out)?;
+            migrate::run(ctx, migrate::Direction::Downgrade, target, *sql, out)?;
             Ok(Found::Nothing)
         }
-        Command::Current => inspect::current(dir, cli.format, out),
-        Command::History => inspect::history(dir, cli.format, out),
-        Command::Heads => inspect::heads(dir, cli.format, out),
-        Command::Check { db } => inspect::check(dir, *db, cli.format, out, err),
+        Command::Current => inspect::current(ctx, cli.format, out),
+        Command::History => inspect::history(ctx, cli.format, out),
+        Command::Heads => inspect::heads(ctx, cli.format, out),
+        Command::Check { db } => inspect::check(ctx, *db, cli.format, out, err),
     }
 }

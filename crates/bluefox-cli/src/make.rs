@@ -8,7 +8,7 @@
 //! once the migration file exists.
 
 use crate::error::CliError;
-use crate::project::{self, shown_path};
+use crate::project::{self, Context};
 use bluefox_core::db_url::DatabaseUrl;
 use bluefox_core::dialect::Dialect;
 use bluefox_core::diff::{diff, Change};
@@ -30,13 +30,14 @@ pub struct MakeOptions {
     pub dialect: Option<String>,
 }
 
-/// Runs `bluefox make` on the crate at `dir`, printing to `out` and warnings to `err`.
+/// Runs `bluefox make` on the crate and migrations directory of `ctx`, printing to `out` and
+/// warnings to `err`.
 ///
 /// # Errors
 /// A model or migration that cannot be read, a refusal ([`CliError::DropAll`],
 /// [`CliError::MultipleHeads`]), or a file that cannot be written.
 pub fn make(
-    dir: &Path,
+    ctx: &Context,
     options: &MakeOptions,
     out: &mut dyn Write,
     err: &mut dyn Write,
@@ -48,14 +49,21 @@ pub fn make(
                 .to_string(),
         ));
     }
-    project::check_crate(dir)?;
-    let project = project::load(dir)?;
-    for warning in project::warnings(&project, false) {
+    ctx.check_crate()?;
+    let project = ctx.load()?;
+    let old = &project.migrations.snapshot.schema;
+    // The one diff of the command: the plan, the refusals and the SQL all come from it.
+    let changes = diff(old, &project.schema);
+    let refusal = refusal(ctx, &project, &changes, options.allow_drop_all);
+    // A refusal for several heads says so itself; the warning would repeat it.
+    let reported = project::Reported {
+        pending_changes: true,
+        heads: matches!(refusal, Some(CliError::MultipleHeads { .. })),
+    };
+    for warning in project::warnings(&project, reported) {
         writeln!(err, "warning: {warning}")?;
     }
-    let dialect = choose_dialect(dir, &project, options.dialect.as_deref())?;
-    let old = &project.migrations.snapshot.schema;
-    let changes = diff(old, &project.schema);
+    let dialect = choose_dialect(&project, options.dialect.as_deref())?;
     if changes.is_empty() {
         writeln!(out, "No changes in models; nothing to do.")?;
         return Ok(());
@@ -64,38 +72,17 @@ pub fn make(
     for line in plan_lines(&changes) {
         writeln!(out, "  {line}")?;
     }
-
-    let dropped: Vec<&str> = changes
-        .iter()
-        .filter_map(|c| match c {
-            Change::TableDropped(t) => Some(t.name.as_str()),
-            _ => None,
-        })
-        .collect();
-    if !old.tables.is_empty() && dropped.len() == old.tables.len() && !options.allow_drop_all {
-        return Err(CliError::DropAll {
-            tables: dropped.join(", "),
-        });
+    if let Some(refusal) = refusal {
+        return Err(refusal);
     }
+
     let set = &project.migrations.set;
-    let heads = set.heads();
-    if heads.len() > 1 {
-        let names: Vec<String> = heads
-            .iter()
-            .map(|v| {
-                let file = project.migrations.file_names.get(v).cloned();
-                format!("{v} ({})", file.unwrap_or_default())
-            })
-            .collect();
-        return Err(CliError::MultipleHeads {
-            count: heads.len(),
-            heads: names.join(", "),
-        });
-    }
-
     let newest = set.newest().map(|m| m.version);
     let version = next_version(OffsetDateTime::now_utc(), newest);
-    let parent = heads.first().map_or(Parent::Base, |v| Parent::Version(*v));
+    let parent = set
+        .heads()
+        .first()
+        .map_or(Parent::Base, |v| Parent::Version(*v));
     let migration = new_migration(
         version,
         &options.message,
@@ -104,33 +91,78 @@ pub fn make(
         (old, &project.schema),
         &changes,
     );
-    let rel_dir = &project.migrations_dir;
+    let rel_dir = ctx.migrations_dir();
     let migration_rel = format!("{rel_dir}/{}", migration.file_name());
     let snapshot_rel = format!("{rel_dir}/{SNAPSHOT_FILE_NAME}");
     write_files(
-        &dir.join(rel_dir),
+        &ctx.dir().join(rel_dir),
         &migration.file_name(),
         &migration.render(),
         &Snapshot::for_dialect(project.schema.clone(), dialect).to_text(),
     )?;
-    writeln!(out, "Wrote {}", shown_path(dir, &migration_rel))?;
-    writeln!(out, "Wrote {}", shown_path(dir, &snapshot_rel))?;
+    writeln!(out, "Wrote {}", ctx.shown_path(&migration_rel))?;
+    writeln!(out, "Wrote {}", ctx.shown_path(&snapshot_rel))?;
     writeln!(
         out,
-        "Review the migration before applying it (bluefox upgrade head): autogenerate is good \
-         but not perfect."
+        "Review the migration before applying it ({}): autogenerate is good but not perfect.",
+        ctx.suggest("upgrade head")
     )?;
     Ok(())
 }
 
-/// The dialect of the new migration: the snapshot's when the directory has one (a different
-/// `--dialect` is refused); for the first migration, `--dialect`, else the dialect
-/// `DATABASE_URL` names (environment, then the crate's `.env` files), else PostgreSQL.
+/// Why the migration of `changes` must not be written, checked before anything is: dropping
+/// every table of a non-empty snapshot (unless `allow_drop_all`), then more than one head. No
+/// changes, no refusal (nothing would be written anyway).
+fn refusal(
+    ctx: &Context,
+    project: &bluefox_build::Project,
+    changes: &[Change],
+    allow_drop_all: bool,
+) -> Option<CliError> {
+    if changes.is_empty() {
+        return None;
+    }
+    let old = &project.migrations.snapshot.schema;
+    let dropped: Vec<&str> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::TableDropped(t) => Some(t.name.as_str()),
+            _ => None,
+        })
+        .collect();
+    if !old.tables.is_empty() && dropped.len() == old.tables.len() && !allow_drop_all {
+        return Some(CliError::DropAll {
+            tables: dropped.join(", "),
+        });
+    }
+    let heads = project.migrations.set.heads();
+    if heads.len() > 1 {
+        let names: Vec<String> = heads
+            .iter()
+            .map(|v| {
+                let file = project.migrations.file_names.get(v).cloned();
+                format!("{v} ({})", file.unwrap_or_default())
+            })
+            .collect();
+        return Some(CliError::MultipleHeads {
+            dir: ctx.migrations_dir().to_string(),
+            count: heads.len(),
+            heads: names.join(", "),
+            make: ctx.suggest("make"),
+        });
+    }
+    None
+}
+
+/// The dialect of the new migration: the project's when its directory has a snapshot (a
+/// different `--dialect` is refused); for the first migration, `--dialect`, else the dialect
+/// `DATABASE_URL` names (environment, then the `.env` files the project lists), else
+/// PostgreSQL.
 ///
 /// # Errors
-/// [`CliError::UnknownDialect`], [`CliError::DialectMismatch`].
+/// [`CliError::UnknownDialect`], [`CliError::DialectMismatch`], a `.env` file that cannot be
+/// parsed.
 pub fn choose_dialect(
-    dir: &Path,
     project: &bluefox_build::Project,
     requested: Option<&str>,
 ) -> Result<Dialect, CliError> {
@@ -138,20 +170,19 @@ pub fn choose_dialect(
         .map(|name| Dialect::from_name(name).ok_or_else(|| CliError::UnknownDialect(name.into())))
         .transpose()?;
     if project.migrations.has_snapshot_file {
-        let snapshot = project.migrations.snapshot.dialect();
         return match requested {
-            Some(requested) if requested != snapshot => Err(CliError::DialectMismatch {
+            Some(requested) if requested != project.dialect => Err(CliError::DialectMismatch {
                 dir: project.migrations_dir.clone(),
-                snapshot: snapshot.name(),
+                snapshot: project.dialect.name(),
                 requested: requested.name(),
             }),
-            _ => Ok(snapshot),
+            _ => Ok(project.dialect),
         };
     }
     if let Some(requested) = requested {
         return Ok(requested);
     }
-    let from_url = project::Env::read(dir)?
+    let from_url = project::Env::from_files(&project.crate_dir, &project.dotenv_files)?
         .get("DATABASE_URL")
         .and_then(|raw| DatabaseUrl::parse(&raw).ok())
         .map(|url| url.dialect());

@@ -3,14 +3,13 @@
 
 use crate::db;
 use crate::error::CliError;
-use crate::project::{self, Env};
+use crate::project::{self, Context, Env};
 use crate::sqlite;
 use bluefox_core::dialect::Dialect;
 use bluefox_core::embedded::Embedded;
 use bluefox_runtime::migrator::{DowngradeReport, UpgradeReport};
 use bluefox_runtime::{offline, Migrator, Target};
 use std::io::Write;
-use std::path::Path;
 
 /// Which way a command moves the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,33 +30,33 @@ impl Direction {
 }
 
 /// Runs `bluefox upgrade TARGET` or `bluefox downgrade TARGET` (with `--sql` when `sql`) on the
-/// crate at `dir`.
+/// crate and migrations directory of `ctx`.
 ///
 /// # Errors
 /// A malformed target ([`CliError::Usage`]), a migration that cannot be read, missing settings,
 /// or whatever the runtime reports (connection, lock, history, failing SQL).
 pub fn run(
-    dir: &Path,
+    ctx: &Context,
     direction: Direction,
     target: &str,
     sql: bool,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
-    project::check_crate(dir)?;
+    ctx.check_crate()?;
     let (from, to) = split_range(target);
     if from.is_some() && !sql {
         return Err(CliError::Usage(format!(
             "FROM:TO ({target}) is only for --sql: against a database, bluefox reads where it \
-             is; give just the target, e.g. bluefox {} {to}",
-            direction.verb()
+             is; give just the target, e.g. {}",
+            ctx.suggest(&format!("{} {to}", direction.verb()))
         )));
     }
     let to = check_direction(direction, parse_target(to)?)?;
-    let env = Env::read(dir)?;
-    let embedded = project::embedded(&project::read_migrations(dir)?);
+    let env = Env::read(ctx.dir())?;
+    let embedded = project::embedded(&ctx.read_migrations()?);
     if sql {
         let dialect = env.offline_dialect(embedded)?;
-        let script = offline_script(embedded, dialect, direction, from, to)?;
+        let script = offline_script(ctx, embedded, dialect, direction, from, to)?;
         out.write_all(script.as_bytes())?;
         return Ok(());
     }
@@ -153,6 +152,7 @@ fn check_direction(direction: Direction, target: Target) -> Result<Target, CliEr
 /// The script of an offline upgrade or downgrade. `from` is where the database is assumed to
 /// be: for an upgrade `base` unless given, for a downgrade the newest migration unless given.
 fn offline_script(
+    ctx: &Context,
     embedded: &Embedded,
     dialect: Dialect,
     direction: Direction,
@@ -180,7 +180,8 @@ fn offline_script(
             let Some(from) = from else {
                 if newest.is_none() {
                     return Err(CliError::NoMigrations {
-                        dir: bluefox_build::DEFAULT_MIGRATIONS_DIR.to_string(),
+                        dir: ctx.migrations_dir().to_string(),
+                        make: ctx.suggest("make"),
                     });
                 }
                 // From base there is nothing applied to revert: an empty script says so.
@@ -252,10 +253,10 @@ mod tests {
 
     #[test]
     fn offline_from_must_be_a_place() {
-        let embedded = project::embedded(
-            &bluefox_build::migrations::read(Path::new("/nonexistent"), "migrations").unwrap(),
-        );
+        let ctx = Context::new("/nonexistent", "migrations-sqlite");
+        let embedded = project::embedded(&ctx.read_migrations().unwrap());
         let e = offline_script(
+            &ctx,
             embedded,
             Dialect::Postgres,
             Direction::Upgrade,
@@ -265,6 +266,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.exit_code(), 2, "{e}");
         let e = offline_script(
+            &ctx,
             embedded,
             Dialect::Postgres,
             Direction::Downgrade,
@@ -272,8 +274,13 @@ mod tests {
             Target::Base,
         )
         .unwrap_err();
-        assert!(matches!(e, CliError::NoMigrations { .. }), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "there are no migrations in migrations-sqlite, so there is no SQL to downgrade; run \
+             bluefox --migrations migrations-sqlite make first"
+        );
         let script = offline_script(
+            &ctx,
             embedded,
             Dialect::Postgres,
             Direction::Upgrade,

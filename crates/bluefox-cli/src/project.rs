@@ -4,7 +4,8 @@
 //! environment, else its `.env` files).
 
 use crate::error::CliError;
-use bluefox_build::env::{dotenv_files, DotEnvFile, MODELS_MODULE};
+use bluefox_build::discover::Mode;
+use bluefox_build::env::{dotenv_files, DotEnvFile, Origin, MODELS_MODULE};
 use bluefox_build::migrations::{self, MigrationsDir};
 use bluefox_build::{Builder, Project, Warning, WarningKind, DEFAULT_MIGRATIONS_DIR};
 use bluefox_core::db_url::{DatabaseUrl, Dialect};
@@ -15,24 +16,130 @@ use bluefox_runtime::MigratorOptions;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-/// The migrations directory commands read, relative to the crate (`--migrations`).
-static MIGRATIONS_DIR: std::sync::RwLock<Option<String>> = std::sync::RwLock::new(None);
+/// The crate a command works on and the migrations directory it reads, as the command line
+/// names them (`--dir`, `--migrations`): built once per command and passed to every verb.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    crate_dir: PathBuf,
+    migrations_dir: String,
+}
 
-/// Sets the migrations directory every later command reads (`--migrations`; `migrations` unless
-/// set). A command line names one directory, so this is process-wide.
-pub fn set_migrations_dir(dir: &str) {
-    if let Ok(mut slot) = MIGRATIONS_DIR.write() {
-        *slot = Some(dir.to_string());
+impl Context {
+    /// The crate at `crate_dir` with its migrations in `migrations_dir` (relative to the crate;
+    /// an empty or blank name means [`DEFAULT_MIGRATIONS_DIR`]).
+    pub fn new(crate_dir: impl Into<PathBuf>, migrations_dir: impl Into<String>) -> Context {
+        let migrations_dir: String = migrations_dir.into();
+        let migrations_dir = match migrations_dir.trim() {
+            "" => DEFAULT_MIGRATIONS_DIR.to_string(),
+            _ => migrations_dir,
+        };
+        Context {
+            crate_dir: crate_dir.into(),
+            migrations_dir,
+        }
+    }
+
+    /// The crate directory as given (`.` unless `--dir`).
+    pub fn dir(&self) -> &Path {
+        &self.crate_dir
+    }
+
+    /// The migrations directory, relative to the crate (`migrations` unless `--migrations`).
+    pub fn migrations_dir(&self) -> &str {
+        &self.migrations_dir
+    }
+
+    /// Whether the migrations directory is the default one (messages then need no
+    /// `--migrations`).
+    pub fn is_default_migrations_dir(&self) -> bool {
+        self.migrations_dir == DEFAULT_MIGRATIONS_DIR
+    }
+
+    /// A `bluefox` command line to suggest in a message: `bluefox ARGS`, with `--migrations DIR`
+    /// when the command works on another directory than the default, so the suggestion acts on
+    /// the same set.
+    pub fn suggest(&self, args: &str) -> String {
+        if self.is_default_migrations_dir() {
+            format!("bluefox {args}")
+        } else {
+            format!("bluefox --migrations {} {args}", self.migrations_dir)
+        }
+    }
+
+    /// A path inside the crate as the user should read it (see [`shown_path`]).
+    pub fn shown_path(&self, rel: &str) -> String {
+        shown_path(&self.crate_dir, rel)
+    }
+
+    /// Checks that the crate directory is a crate (has a `Cargo.toml`).
+    ///
+    /// # Errors
+    /// [`CliError::NotACrate`].
+    pub fn check_crate(&self) -> Result<(), CliError> {
+        check_crate(&self.crate_dir)
+    }
+
+    /// Reads the crate's models and migrations with bluefox-build, as build.rs does. A
+    /// `MODELS_MODULE` in the environment wins over `.env`, as in a build script, and messages
+    /// about it say which of the two it came from.
+    ///
+    /// # Errors
+    /// [`CliError::Build`] naming the file and line of a model or migration that cannot be read.
+    pub fn load(&self) -> Result<Project, CliError> {
+        let mut builder = Builder::new()
+            .crate_dir(&self.crate_dir)
+            .migrations_dir(self.migrations_dir.as_str());
+        let from_environment = std::env::var(MODELS_MODULE)
+            .ok()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty());
+        let Some(value) = from_environment else {
+            // bluefox-build looks MODELS_MODULE up in `.env` itself and labels it so.
+            return Ok(builder.load()?);
+        };
+        builder = builder.models_module(value);
+        match builder.load() {
+            Ok(project) => Ok(from_the_environment(project)),
+            Err(bluefox_build::Error::ModelsModuleUnresolved {
+                value,
+                origin: _,
+                tried,
+            }) => Err(bluefox_build::Error::ModelsModuleUnresolved {
+                value,
+                origin: Origin::Environment.to_string(),
+                tried,
+            }
+            .into()),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// Reads only the migrations directory (with bluefox-build's reader): what upgrade,
+    /// downgrade, current, history and heads need, so they work while a model is half edited.
+    ///
+    /// # Errors
+    /// [`CliError::Build`] for a malformed migration or snapshot, or two migrations with one
+    /// version.
+    pub fn read_migrations(&self) -> Result<MigrationsDir, CliError> {
+        Ok(migrations::read(&self.crate_dir, &self.migrations_dir)?)
     }
 }
 
-/// The migrations directory, relative to the crate: what `--migrations` set, else `migrations`.
-pub fn migrations_dir() -> String {
-    MIGRATIONS_DIR
-        .read()
-        .ok()
-        .and_then(|slot| slot.clone())
-        .unwrap_or_else(|| DEFAULT_MIGRATIONS_DIR.to_string())
+/// A project loaded with the environment's `MODELS_MODULE` handed to the builder, relabelled:
+/// bluefox-build marks a value given through [`Builder::models_module`] as coming from the
+/// builder, but for the command it came from the environment.
+fn from_the_environment(mut project: Project) -> Project {
+    let builder = format!("({})", Origin::Builder);
+    let environment = format!("({})", Origin::Environment);
+    if let Mode::Explicit(setting) = &mut project.discovery.mode {
+        setting.origin = Origin::Environment;
+    }
+    for warning in &mut project.warnings {
+        if warning.message.contains(&builder) {
+            warning.message = warning.message.replace(&builder, &environment);
+        }
+    }
+    project
 }
 
 /// Checks that `dir` is a crate (has a `Cargo.toml`).
@@ -49,45 +156,25 @@ pub fn check_crate(dir: &Path) -> Result<(), CliError> {
     }
 }
 
-/// Reads the crate's models and migrations with bluefox-build, as build.rs does. A
-/// `MODELS_MODULE` in the environment wins over `.env`, as in a build script.
-///
-/// # Errors
-/// [`CliError::Build`] naming the file and line of a model or migration that cannot be read.
-pub fn load(dir: &Path) -> Result<Project, CliError> {
-    let mut builder = Builder::new()
-        .crate_dir(dir)
-        .migrations_dir(migrations_dir());
-    if let Some(value) = std::env::var(MODELS_MODULE)
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-    {
-        builder = builder.models_module(value.trim());
-    }
-    Ok(builder.load()?)
+/// What a command reports in its own words, so the warnings that say the same are left out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reported {
+    /// The model changes no migration captures (and the command that captures them).
+    pub pending_changes: bool,
+    /// More than one head in the migrations directory.
+    pub heads: bool,
 }
 
-/// Reads only `migrations/` (with bluefox-build's reader): what upgrade, downgrade, current,
-/// history and heads need, so they work while a model is half edited.
-///
-/// # Errors
-/// [`CliError::Build`] for a malformed migration or snapshot, or two migrations with one version.
-pub fn read_migrations(dir: &Path) -> Result<MigrationsDir, CliError> {
-    Ok(migrations::read(dir, &migrations_dir())?)
-}
-
-/// Warnings worth showing next to a command's output; the pending-change ones are left out
-/// where the command reports those changes itself.
-pub fn warnings(project: &Project, include_pending: bool) -> Vec<&Warning> {
+/// Warnings worth showing next to a command's output: all of them but those about what the
+/// command reports itself.
+pub fn warnings(project: &Project, reported: Reported) -> Vec<&Warning> {
     project
         .warnings
         .iter()
-        .filter(|w| {
-            include_pending
-                || !matches!(
-                    w.kind,
-                    WarningKind::PendingChange | WarningKind::PendingCommand
-                )
+        .filter(|w| match w.kind {
+            WarningKind::PendingChange | WarningKind::PendingCommand => !reported.pending_changes,
+            WarningKind::MultipleHeads => !reported.heads,
+            _ => true,
         })
         .collect()
 }
@@ -156,14 +243,23 @@ pub struct Env {
 }
 
 impl Env {
-    /// Reads the `.env` files that apply to the crate at `dir`.
+    /// Reads the `.env` files that apply to the crate at `dir` (crate root, then workspace
+    /// root).
     ///
     /// # Errors
     /// [`CliError::Build`] when a `Cargo.toml` on the way up cannot be read,
     /// [`CliError::Runtime`] when a `.env` file cannot be parsed (its text is not shown).
     pub fn read(dir: &Path) -> Result<Env, CliError> {
+        Env::from_files(dir, &dotenv_files(dir)?)
+    }
+
+    /// Reads the variables of `files`, the `.env` files of the crate at `dir` as a loaded
+    /// [`Project`] lists them (no second search for them).
+    ///
+    /// # Errors
+    /// [`CliError::Runtime`] when a `.env` file cannot be parsed (its text is not shown).
+    pub fn from_files(dir: &Path, files: &[DotEnvFile]) -> Result<Env, CliError> {
         let mut dotenv = HashMap::new();
-        let files: Vec<DotEnvFile> = dotenv_files(dir)?;
         for file in files {
             let values = read_dotenv(&file.abs_path).map_err(bluefox_runtime::Error::from)?;
             for (key, value) in values {
@@ -268,7 +364,9 @@ mod tests {
             "INSERT INTO \"users\" VALUES (1);\n",
         )
         .unwrap();
-        let read = read_migrations(tmp.path()).unwrap();
+        let read = Context::new(tmp.path(), "migrations")
+            .read_migrations()
+            .unwrap();
         let embedded = embedded(&read);
         assert_eq!(embedded.dialect, "postgresql");
         assert_eq!(embedded.migrations.len(), 2);
@@ -291,6 +389,36 @@ mod tests {
         );
         assert_eq!(embedded.migrations[1].down, None);
         assert!(embedded.snapshot.tables.is_empty());
+    }
+
+    #[test]
+    fn context_names_the_chosen_directory() {
+        let default = Context::new("app", "  ");
+        assert_eq!(default.migrations_dir(), DEFAULT_MIGRATIONS_DIR);
+        assert_eq!(default.suggest("make"), "bluefox make");
+        assert_eq!(default.shown_path("migrations/x"), "app/migrations/x");
+        let sqlite = Context::new(".", "migrations-sqlite");
+        assert_eq!(sqlite.dir(), Path::new("."));
+        assert!(!sqlite.is_default_migrations_dir());
+        assert_eq!(
+            sqlite.suggest("upgrade head"),
+            "bluefox --migrations migrations-sqlite upgrade head"
+        );
+    }
+
+    #[test]
+    fn context_reads_its_own_migrations_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::write(tmp.path().join("Cargo.toml"), "[package]\nname = \"x\"\n").unwrap();
+        let dir = tmp.path().join("migrations-sqlite");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("V7__seed.sql"), "SELECT 1;\n").unwrap();
+        let chosen = Context::new(tmp.path(), "migrations-sqlite");
+        chosen.check_crate().unwrap();
+        let read = chosen.read_migrations().unwrap();
+        assert_eq!(read.set.heads(), [7]);
+        let default = Context::new(tmp.path(), DEFAULT_MIGRATIONS_DIR);
+        assert!(default.read_migrations().unwrap().set.heads().is_empty());
     }
 
     #[test]

@@ -261,12 +261,16 @@ fn dropping_every_table_is_refused_unless_allowed() {
     );
 }
 
-#[test]
-fn two_heads_are_refused_by_make_and_found_by_check_and_heads() {
+/// A crate whose models match its snapshot (users) and whose migrations have two heads: 2 and 3
+/// were both made on top of 1.
+fn two_heads() -> Fixture {
     let fixture = Fixture::new(USERS);
     fixture.write(
-        "migrations/V1__a.sql",
-        "-- bluefox: a\n-- parent: base\n-- bluefox:up\nSELECT 1;\n-- bluefox:down\nSELECT 1;\n",
+        "migrations/V1__add_users.sql",
+        &format!(
+            "-- bluefox: add users\n-- parent: base\n-- bluefox:up\n{USERS_UP}\n\
+             -- bluefox:down\nDROP TABLE \"users\";\n"
+        ),
     );
     fixture.write(
         "migrations/V2__b.sql",
@@ -276,32 +280,97 @@ fn two_heads_are_refused_by_make_and_found_by_check_and_heads() {
         "migrations/V3__c.sql",
         "-- bluefox: c\n-- parent: 1\n-- bluefox:up\nSELECT 3;\n-- bluefox:down\nSELECT 3;\n",
     );
-    let refused = fixture.bluefox(&["make", "more"]);
-    assert_eq!(refused.code, 3, "{refused:#?}");
-    assert!(
-        refused.stderr.ends_with(
-            "error: migrations has 2 heads (2 (V2__b.sql), 3 (V3__c.sql)): merge them first by \
-             setting the `-- parent:` line of the newer one to the version of the other, then \
-             run bluefox make again. Nothing was written\n"
-        ),
-        "{}",
-        refused.stderr
-    );
+    fixture.write("migrations/bluefox_snapshot.json", USERS_SNAPSHOT);
+    fixture
+}
+
+/// How often a run mentions the two heads, on stdout and stderr together.
+fn heads_mentions(run: &support::Run) -> usize {
+    format!("{}{}", run.stdout, run.stderr)
+        .matches("2 heads")
+        .count()
+}
+
+#[test]
+fn two_heads_are_found_by_check_and_heads_once_with_the_models_up_to_date() {
+    let fixture = two_heads();
+
+    // The same crate with one head passes check: the models match the snapshot, so what check
+    // finds below is the heads and nothing else.
+    let third = fixture.read("migrations/V3__c.sql");
+    std::fs::remove_file(fixture.path().join("migrations/V3__c.sql")).unwrap();
+    let one_head = fixture.bluefox(&["check"]);
+    assert_eq!(one_head.ok(), "No pending model changes.\n");
+    assert_eq!(one_head.stderr, "");
+    fixture.write("migrations/V3__c.sql", &third);
+
+    let check = fixture.bluefox(&["check"]);
+    assert_eq!(check.code, 1, "{check:#?}");
     assert_eq!(
-        fixture.migrations(),
-        ["V1__a.sql", "V2__b.sql", "V3__c.sql"]
+        check.stdout,
+        "migrations has 2 heads (2, 3): set the `-- parent:` line of the newer one to the \
+         version of the other to merge them.\n"
+    );
+    assert_eq!(check.stderr, "", "the finding is not repeated as a warning");
+    assert_eq!(heads_mentions(&check), 1, "{check:#?}");
+
+    let json = fixture.bluefox(&["--format", "json", "check"]);
+    assert_eq!(json.code, 1, "{json:#?}");
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        value,
+        serde_json::json!({"ok": false, "pending_changes": [], "heads": [2, 3],
+                           "unapplied": null})
     );
 
+    let heads = fixture.bluefox(&["heads"]);
     assert_eq!(
-        fixture.bluefox(&["heads"]).ok(),
+        heads.ok(),
         "2 b (head)\n3 c (head)\n2 heads: set the `-- parent:` line of the newer one to the \
          version of the other to merge them.\n"
     );
-    let check = fixture.bluefox(&["--format", "json", "check"]);
-    assert_eq!(check.code, 1, "{check:#?}");
-    let json: serde_json::Value = serde_json::from_str(&check.stdout).unwrap();
-    assert_eq!(json["ok"], false);
-    assert_eq!(json["heads"], serde_json::json!([2, 3]));
+    assert_eq!(heads_mentions(&heads), 1, "{heads:#?}");
+
+    // Nothing to make: make writes nothing, and the heads are worth one warning.
+    let nothing = fixture.bluefox(&["make", "more"]);
+    assert_eq!(nothing.ok(), "No changes in models; nothing to do.\n");
+    assert!(
+        nothing
+            .stderr
+            .starts_with("warning: bluefox: migrations has 2 heads: 2 (V2__b.sql), 3 (V3__c.sql)."),
+        "{nothing:#?}"
+    );
+    assert_eq!(heads_mentions(&nothing), 1, "{nothing:#?}");
+}
+
+#[test]
+fn two_heads_are_refused_by_make_with_one_message() {
+    let fixture = two_heads();
+    fixture.write(
+        "src/models.rs",
+        &users_with("    pub bio: Option<String>,\n"),
+    );
+    let refused = fixture.bluefox(&["make", "more"]);
+    assert_eq!(refused.code, 3, "{refused:#?}");
+    assert_eq!(
+        refused.stdout,
+        "Plan for \"more\":\n  column users.bio added\n"
+    );
+    assert_eq!(
+        refused.stderr,
+        "error: migrations has 2 heads (2 (V2__b.sql), 3 (V3__c.sql)): merge them first by \
+         setting the `-- parent:` line of the newer one to the version of the other, then run \
+         bluefox make again. Nothing was written\n"
+    );
+    assert_eq!(heads_mentions(&refused), 1, "{refused:#?}");
+    assert_eq!(
+        fixture.migrations(),
+        ["V1__add_users.sql", "V2__b.sql", "V3__c.sql"]
+    );
+    assert_eq!(
+        fixture.read("migrations/bluefox_snapshot.json"),
+        USERS_SNAPSHOT
+    );
 }
 
 #[test]
@@ -390,4 +459,58 @@ fn a_model_error_is_reported_with_its_line() {
     );
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
     assert!(fixture.migration_dir().is_empty());
+}
+
+#[test]
+fn models_module_messages_say_whether_it_came_from_the_environment_or_env() {
+    let fixture = Fixture::new(USERS);
+    let from_environment = support::bluefox_env(
+        fixture.path(),
+        &["make", "x"],
+        &[("MODELS_MODULE", "crate::nowhere")],
+    );
+    assert_eq!(from_environment.code, 3, "{from_environment:#?}");
+    assert!(
+        from_environment.stderr.starts_with(
+            "error: MODELS_MODULE=crate::nowhere (from the environment) names no module: tried"
+        ),
+        "{}",
+        from_environment.stderr
+    );
+
+    fixture.write(".env", "MODELS_MODULE=crate::nowhere\n");
+    let from_dotenv = fixture.bluefox(&["make", "x"]);
+    assert_eq!(from_dotenv.code, 3, "{from_dotenv:#?}");
+    assert!(
+        from_dotenv
+            .stderr
+            .starts_with("error: MODELS_MODULE=crate::nowhere (from .env) names no module: tried"),
+        "{}",
+        from_dotenv.stderr
+    );
+
+    // The warning about a model outside the module names the origin too.
+    fixture.write(".env", "MODELS_MODULE=crate::db::schema\n");
+    fixture.write("src/db/schema.rs", USERS);
+    fixture.write(
+        "src/models.rs",
+        &format!("use bluefox_runtime::BluefoxBase;\n{POSTS}"),
+    );
+    let stray = "src/models.rs is outside MODELS_MODULE=crate::db::schema";
+    let check = fixture.bluefox(&["check"]);
+    assert!(
+        check.stderr.contains(&format!("{stray} (from .env)")),
+        "{check:#?}"
+    );
+    let check = support::bluefox_env(
+        fixture.path(),
+        &["check"],
+        &[("MODELS_MODULE", "crate::db::schema")],
+    );
+    assert!(
+        check
+            .stderr
+            .contains(&format!("{stray} (from the environment)")),
+        "{check:#?}"
+    );
 }

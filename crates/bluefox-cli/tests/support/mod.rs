@@ -113,6 +113,15 @@ impl Fixture {
 /// Runs the binary in `cwd`, with the variables it reads removed and `DATABASE_URL` set when
 /// given.
 pub fn bluefox(cwd: &Path, args: &[&str], database_url: Option<&str>) -> Run {
+    let vars: Vec<(&str, &str)> = database_url
+        .map(|url| ("DATABASE_URL", url))
+        .into_iter()
+        .collect();
+    bluefox_env(cwd, args, &vars)
+}
+
+/// Runs the binary in `cwd`, with the variables it reads removed, then `vars` set.
+pub fn bluefox_env(cwd: &Path, args: &[&str], vars: &[(&str, &str)]) -> Run {
     let mut command = Command::new(env!("CARGO_BIN_EXE_bluefox"));
     command.current_dir(cwd).args(args);
     for name in [
@@ -125,9 +134,7 @@ pub fn bluefox(cwd: &Path, args: &[&str], database_url: Option<&str>) -> Run {
     ] {
         command.env_remove(name);
     }
-    if let Some(url) = database_url {
-        command.env("DATABASE_URL", url);
-    }
+    command.envs(vars.iter().copied());
     let output = command.output().expect("run the bluefox binary");
     Run {
         code: output.status.code().unwrap_or(-1),
@@ -151,4 +158,43 @@ pub use bluefox_testdb::TestDb;
 /// A path for a scratch file inside the fixture.
 pub fn scratch(fixture: &Fixture, name: &str) -> PathBuf {
     fixture.path().join(name)
+}
+
+/// Copies what the command reads of example-app (its manifest, sources, and both migrations
+/// directories: `migrations/` for PostgreSQL, `migrations-sqlite/` for SQLite) into `to`.
+pub fn copy_example_app(to: &Path) {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../example-app");
+    std::fs::copy(from.join("Cargo.toml"), to.join("Cargo.toml")).expect("copy Cargo.toml");
+    for dir in [
+        "src",
+        "src/users",
+        "src/posts",
+        "migrations",
+        "migrations-sqlite",
+    ] {
+        std::fs::create_dir_all(to.join(dir)).expect("create a directory");
+        for entry in std::fs::read_dir(from.join(dir)).expect("read an example-app directory") {
+            let entry = entry.expect("a directory entry");
+            if entry.file_type().expect("a file type").is_file() {
+                std::fs::copy(entry.path(), to.join(dir).join(entry.file_name()))
+                    .expect("copy an example-app file");
+            }
+        }
+    }
+}
+
+/// The migration files (`V*.sql`) of a directory, sorted.
+pub fn migration_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|e| {
+            e.expect("dir entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|n| n.starts_with('V') && n.ends_with(".sql"))
+        .collect();
+    names.sort();
+    names
 }
