@@ -40,7 +40,13 @@ async fn fail_third(failing_up: &str) -> Error {
     assert_eq!(history_versions(&client).await, [BASE + 1, BASE + 2]);
     assert_eq!(
         public_tables(&client).await,
-        ["bluefox_down_sql", "bluefox_schema_state", "k1", "k2", "refinery_schema_history"],
+        [
+            "bluefox_down_sql",
+            "bluefox_schema_state",
+            "k1",
+            "k2",
+            "refinery_schema_history"
+        ],
         "migration 3 must leave nothing, 4 and 5 must not run"
     );
     let down_rows: Vec<i64> = client
