@@ -97,6 +97,21 @@ pub struct Project {
     /// The dialect the migrations are written in: the snapshot's, or for a directory with no
     /// snapshot yet, the one asked for (PostgreSQL when nothing asks).
     pub dialect: Dialect,
+    /// What changed from the snapshot to the models: what a new migration would capture (the
+    /// pending-change warnings say the same in words).
+    pub changes: Vec<bluefox_core::diff::Change>,
+}
+
+/// `MODELS_MODULE` from the process environment, when set to something.
+fn models_module_from_env() -> Option<Setting> {
+    std::env::var(MODELS_MODULE)
+        .ok()
+        .map(|value| value.trim().to_string())
+        .filter(|value| !value.is_empty())
+        .map(|value| Setting {
+            value,
+            origin: Origin::Environment,
+        })
 }
 
 impl Builder {
@@ -113,10 +128,7 @@ impl Builder {
             crate_dir: var("CARGO_MANIFEST_DIR").map(PathBuf::from),
             crate_name: var("CARGO_PKG_NAME"),
             out_dir: var("OUT_DIR").map(PathBuf::from),
-            models_module: var(MODELS_MODULE).map(|value| Setting {
-                value: value.trim().to_string(),
-                origin: Origin::Environment,
-            }),
+            models_module: models_module_from_env(),
             migrations_dir: None,
             dialect: None,
             database_url: Some(var(DATABASE_URL)),
@@ -149,6 +161,16 @@ impl Builder {
             value: value.into(),
             origin: Origin::Builder,
         });
+        self
+    }
+
+    /// Takes `MODELS_MODULE` from the process environment when it is set there (as
+    /// [`Builder::from_env`] does), so messages say it came from the environment; otherwise
+    /// `.env` is read when loading, as for a build script.
+    pub fn models_module_from_env(mut self) -> Builder {
+        if let Some(setting) = models_module_from_env() {
+            self.models_module = Some(setting);
+        }
         self
     }
 
@@ -399,6 +421,7 @@ impl Builder {
             migrations_dir,
             warnings,
             dialect,
+            changes,
         };
         Ok((project, extra))
     }

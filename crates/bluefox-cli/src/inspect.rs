@@ -6,7 +6,6 @@ use crate::db;
 use crate::error::CliError;
 use crate::project::{self, Context, Env};
 use crate::sqlite;
-use bluefox_core::diff::diff;
 use bluefox_core::embedded::Embedded;
 use bluefox_runtime::history::HistoryEntry;
 use bluefox_runtime::Migrator;
@@ -341,7 +340,7 @@ pub fn check(
             writeln!(err, "warning: {warning}")?;
         }
     }
-    let changes = diff(&project.migrations.snapshot.schema, &project.schema);
+    let changes = &project.changes;
     let heads = project.migrations.set.heads();
     let unapplied = if db_too {
         let embedded = project::embedded(&project.migrations);
@@ -391,7 +390,7 @@ pub fn check(
     }
     if !changes.is_empty() {
         writeln!(out, "Pending model changes not captured by a migration:")?;
-        for line in crate::make::plan_lines(&changes) {
+        for line in crate::make::plan_lines(changes) {
             writeln!(out, "  {line}")?;
         }
         let make = ctx.suggest("make \"<message>\"");

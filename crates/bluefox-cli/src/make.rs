@@ -11,7 +11,7 @@ use crate::error::CliError;
 use crate::project::{self, Context};
 use bluefox_core::db_url::DatabaseUrl;
 use bluefox_core::dialect::Dialect;
-use bluefox_core::diff::{diff, Change};
+use bluefox_core::diff::Change;
 use bluefox_core::migration_file::{slugify, MigrationFile, Parent};
 use bluefox_core::schema::Schema;
 use bluefox_core::snapshot::{Snapshot, SNAPSHOT_FILE_NAME};
@@ -51,10 +51,9 @@ pub fn make(
     }
     ctx.check_crate()?;
     let project = ctx.load()?;
-    let old = &project.migrations.snapshot.schema;
-    // The one diff of the command: the plan, the refusals and the SQL all come from it.
-    let changes = diff(old, &project.schema);
-    let refusal = refusal(ctx, &project, &changes, options.allow_drop_all);
+    // The one diff (bluefox-build's): the plan, the refusals and the SQL all come from it.
+    let changes = &project.changes;
+    let refusal = refusal(ctx, &project, changes, options.allow_drop_all);
     // A refusal for several heads says so itself; the warning would repeat it.
     let reported = project::Reported {
         pending_changes: true,
@@ -69,7 +68,7 @@ pub fn make(
         return Ok(());
     }
     writeln!(out, "Plan for \"{}\":", options.message.trim())?;
-    for line in plan_lines(&changes) {
+    for line in plan_lines(changes) {
         writeln!(out, "  {line}")?;
     }
     if let Some(refusal) = refusal {
@@ -88,8 +87,8 @@ pub fn make(
         &options.message,
         parent,
         dialect,
-        (old, &project.schema),
-        &changes,
+        (&project.migrations.snapshot.schema, &project.schema),
+        changes,
     );
     let rel_dir = ctx.migrations_dir();
     let migration_rel = format!("{rel_dir}/{}", migration.file_name());

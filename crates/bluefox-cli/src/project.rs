@@ -4,8 +4,7 @@
 //! environment, else its `.env` files).
 
 use crate::error::CliError;
-use bluefox_build::discover::Mode;
-use bluefox_build::env::{dotenv_files, DotEnvFile, Origin, MODELS_MODULE};
+use bluefox_build::env::{dotenv_files, DotEnvFile};
 use bluefox_build::migrations::{self, MigrationsDir};
 use bluefox_build::{Builder, Project, Warning, WarningKind, DEFAULT_MIGRATIONS_DIR};
 use bluefox_core::db_url::{DatabaseUrl, Dialect};
@@ -86,32 +85,11 @@ impl Context {
     /// # Errors
     /// [`CliError::Build`] naming the file and line of a model or migration that cannot be read.
     pub fn load(&self) -> Result<Project, CliError> {
-        let mut builder = Builder::new()
+        Ok(Builder::new()
             .crate_dir(&self.crate_dir)
-            .migrations_dir(self.migrations_dir.as_str());
-        let from_environment = std::env::var(MODELS_MODULE)
-            .ok()
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty());
-        let Some(value) = from_environment else {
-            // bluefox-build looks MODELS_MODULE up in `.env` itself and labels it so.
-            return Ok(builder.load()?);
-        };
-        builder = builder.models_module(value);
-        match builder.load() {
-            Ok(project) => Ok(from_the_environment(project)),
-            Err(bluefox_build::Error::ModelsModuleUnresolved {
-                value,
-                origin: _,
-                tried,
-            }) => Err(bluefox_build::Error::ModelsModuleUnresolved {
-                value,
-                origin: Origin::Environment.to_string(),
-                tried,
-            }
-            .into()),
-            Err(other) => Err(other.into()),
-        }
+            .migrations_dir(self.migrations_dir.as_str())
+            .models_module_from_env()
+            .load()?)
     }
 
     /// Reads only the migrations directory (with bluefox-build's reader): what upgrade,
@@ -123,23 +101,6 @@ impl Context {
     pub fn read_migrations(&self) -> Result<MigrationsDir, CliError> {
         Ok(migrations::read(&self.crate_dir, &self.migrations_dir)?)
     }
-}
-
-/// A project loaded with the environment's `MODELS_MODULE` handed to the builder, relabelled:
-/// bluefox-build marks a value given through [`Builder::models_module`] as coming from the
-/// builder, but for the command it came from the environment.
-fn from_the_environment(mut project: Project) -> Project {
-    let builder = format!("({})", Origin::Builder);
-    let environment = format!("({})", Origin::Environment);
-    if let Mode::Explicit(setting) = &mut project.discovery.mode {
-        setting.origin = Origin::Environment;
-    }
-    for warning in &mut project.warnings {
-        if warning.message.contains(&builder) {
-            warning.message = warning.message.replace(&builder, &environment);
-        }
-    }
-    project
 }
 
 /// Checks that `dir` is a crate (has a `Cargo.toml`).
