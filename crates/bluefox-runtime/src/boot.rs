@@ -136,7 +136,7 @@ async fn migrate_and_check(
     let work = async move {
         let result = Migrator::new(&session, embedded)
             .with_options(options)
-            .upgrade(Target::Head)
+            .upgrade_under_lock(Target::Head)
             .await;
         // Closing the session also drops the lock if anything above failed to release it;
         // it also ends the session's driver, so the join below completes.

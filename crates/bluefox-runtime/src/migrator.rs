@@ -151,6 +151,12 @@ impl<'a> Migrator<'a> {
             history::check_unknown(&status, self.options.strict)?;
             return Ok(UpgradeReport::default());
         }
+        self.upgrade_under_lock(target).await
+    }
+
+    /// The upgrade once the caller knows something is pending (boot read the history itself):
+    /// takes the lock, re-reads the history under it, applies, releases.
+    pub(crate) async fn upgrade_under_lock(&self, target: Target) -> Result<UpgradeReport, Error> {
         lock::acquire(self.client, self.options.lock_timeout).await?;
         let result = self.upgrade_locked(target).await;
         finish(result, lock::release(self.client).await)
