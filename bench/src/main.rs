@@ -173,6 +173,7 @@ async fn run() -> Result<(), String> {
     let bare = Contender::Binary {
         name: "bare",
         path: apps.build_copy("bare-app", plan.profile, "bare")?,
+        env: &[],
     };
     let mut cli_rows: Vec<Row> = Vec::new();
     let bluefox = match plan.runtime_only {

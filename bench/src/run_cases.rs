@@ -21,6 +21,8 @@ pub enum Contender {
         name: &'static str,
         /// The binary.
         path: PathBuf,
+        /// Extra environment variables.
+        env: &'static [(&'static str, &'static str)],
     },
     /// `psql -1 -f file` (one transaction), or `psql -f file` of a script with a transaction per
     /// migration.
@@ -44,9 +46,10 @@ impl Contender {
 
     fn command(&self, url: &str, cwd: &std::path::Path) -> Command {
         let mut command = match self {
-            Contender::Binary { path, .. } => {
+            Contender::Binary { path, env, .. } => {
                 let mut c = Command::new(path);
                 c.env("DATABASE_URL", url);
+                c.envs(env.iter().copied());
                 c
             }
             Contender::Psql { file, single } => {
@@ -63,6 +66,7 @@ impl Contender {
             .current_dir(cwd)
             .env_remove("RUST_LOG")
             .env_remove("BLUEFOX_MIGRATE")
+            .env_remove("BLUEFOX_SCHEMA_WATCH")
             .env_remove("PGOPTIONS");
         command
     }
@@ -97,7 +101,11 @@ pub fn prepare(apps: &Apps, shape: Shape, n: usize, profile: Profile) -> Result<
         ("sqlx", "sqlx-app"),
     ] {
         let path = apps.build_copy(app, profile, &tag)?;
-        appliers.push(Contender::Binary { name, path });
+        appliers.push(Contender::Binary {
+            name,
+            path,
+            env: &[],
+        });
     }
     appliers.push(Contender::Psql { file, single: true });
     appliers.push(Contender::Psql {
@@ -217,6 +225,22 @@ pub async fn boot(
         .filter(|c| matches!(c, Contender::Binary { .. }))
         .cloned()
         .collect();
+    if set.shape == Shape::Table {
+        // The same binary on a database whose migrations ran without the schema watch (a
+        // migrating role that is not a superuser): every boot reads the catalog.
+        if let Some(Contender::Binary { path, .. }) =
+            contenders.iter().find(|c| c.name() == "bluefox")
+        {
+            contenders.insert(
+                1,
+                Contender::Binary {
+                    name: "bluefox, no schema watch",
+                    path: path.clone(),
+                    env: &[("BLUEFOX_SCHEMA_WATCH", "off")],
+                },
+            );
+        }
+    }
     contenders.push(bare.clone());
     for contender in &contenders {
         let db = database(contender.name());
