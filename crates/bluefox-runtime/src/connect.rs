@@ -2,13 +2,18 @@
 //! refinery's), TLS per `sslmode` (see [`crate::tls`]), the connection task spawned on tokio (or
 //! handed back unspawned, [`connect_unspawned`]), and typed errors that name host, port, user and database but never the password.
 //!
-//! `sslmode` behaviour:
+//! `sslmode` behaviour (with the `tls` feature, on by default):
 //! - `disable`: plaintext.
 //! - `allow`: plaintext first; if the server refuses it (SQLSTATE 28000, e.g. a `hostssl`
 //!   pg_hba rule), once more with TLS when the server offers it.
 //! - `prefer` (the default): TLS when the server offers it, plaintext when it declines. A failed
 //!   handshake is an error, not a fall back (stricter than libpq).
 //! - `require`, `verify-ca`, `verify-full`: TLS or no connection, never plaintext.
+//!
+//! Built without the `tls` feature (`default-features = false`), there is no TLS at all, as in
+//! a libpq built without SSL support: `disable`, `allow` and `prefer` (the default) connect in
+//! plaintext without asking the server for TLS, and `require`, `verify-ca` and `verify-full`
+//! are refused before anything is sent ([`ConnectError::TlsNotBuilt`]).
 //!
 //! No user in the URL means the operating-system user (as libpq and tokio-postgres do);
 //! `application_name` is `bluefox` unless the URL sets one.
@@ -24,6 +29,7 @@ use tokio::task::JoinHandle;
 use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
 use tokio_postgres::{Client, Config, NoTls, Socket};
 
+#[cfg(feature = "tls")]
 use crate::tls::{self, TlsConfigError};
 
 /// The `application_name` bluefox sets unless the URL names one.
@@ -51,6 +57,7 @@ pub enum ConnectError {
         dialect: Dialect,
     },
     /// The TLS configuration could not be built (root certificates).
+    #[cfg(feature = "tls")]
     #[error(transparent)]
     TlsConfig(#[from] TlsConfigError),
     /// SQLSTATE 28P01.
@@ -102,6 +109,15 @@ pub enum ConnectError {
     /// `sslmode` requires TLS and the server does not offer it. Nothing was sent in plaintext.
     #[error("the server at {endpoint} does not offer TLS, but DATABASE_URL has sslmode={sslmode}, so bluefox did not connect; enable ssl on the server, or set sslmode=prefer or sslmode=disable if an unencrypted connection is acceptable")]
     TlsRefused {
+        /// `host:port`.
+        endpoint: String,
+        /// The mode that required TLS.
+        sslmode: SslMode,
+    },
+    /// `sslmode` requires TLS and this binary was built without bluefox-runtime's `tls` feature.
+    /// Nothing was sent: no connection was opened.
+    #[error("DATABASE_URL has sslmode={sslmode}, but this binary was built without bluefox-runtime's `tls` feature, so bluefox did not connect to {endpoint}; enable it (bluefox-runtime = {{ ..., features = [\"tls\"] }}, or keep the default features), or set sslmode=prefer or sslmode=disable if an unencrypted connection is acceptable")]
+    TlsNotBuilt {
         /// `host:port`.
         endpoint: String,
         /// The mode that required TLS.
@@ -218,12 +234,38 @@ pub async fn connect_unspawned(
 ) -> Result<(Client, ConnectionDriver), ConnectError> {
     let mut config = config(url)?;
     let mode = url.sslmode();
-    let connector = tls::connector(mode, url.sslrootcert())?;
     let context = Context::new(url);
-    let result = match (mode, connector) {
+    #[cfg(feature = "tls")]
+    let result = {
+        let connector = tls::connector(mode, url.sslrootcert())?;
+        open_tls(&mut config, mode, connector).await
+    };
+    #[cfg(not(feature = "tls"))]
+    let result = {
+        if mode.requires_tls() {
+            return Err(ConnectError::TlsNotBuilt {
+                endpoint: context.endpoint,
+                sslmode: mode,
+            });
+        }
+        // As libpq without SSL support: allow and prefer never ask the server for TLS.
+        config.ssl_mode(tokio_postgres::config::SslMode::Disable);
+        open(&config, NoTls).await
+    };
+    result.map_err(|e| context.classify(&e, mode))
+}
+
+/// Connects per `mode` with the connector [`tls::connector`] built for it.
+#[cfg(feature = "tls")]
+async fn open_tls(
+    config: &mut Config,
+    mode: SslMode,
+    connector: Option<tokio_postgres_rustls::MakeRustlsConnect>,
+) -> Result<(Client, ConnectionDriver), tokio_postgres::Error> {
+    match (mode, connector) {
         (SslMode::Allow, Some(tls)) => {
             config.ssl_mode(tokio_postgres::config::SslMode::Disable);
-            match open(&config, NoTls).await {
+            match open(config, NoTls).await {
                 Err(e)
                     if e.code()
                         == Some(
@@ -231,14 +273,14 @@ pub async fn connect_unspawned(
                         ) =>
                 {
                     config.ssl_mode(tokio_postgres::config::SslMode::Prefer);
-                    open(&config, tls).await
+                    open(config, tls).await
                 }
                 other => other,
             }
         }
         (_, None) => {
             config.ssl_mode(tokio_postgres::config::SslMode::Disable);
-            open(&config, NoTls).await
+            open(config, NoTls).await
         }
         (mode, Some(tls)) => {
             config.ssl_mode(if mode.requires_tls() {
@@ -246,10 +288,9 @@ pub async fn connect_unspawned(
             } else {
                 tokio_postgres::config::SslMode::Prefer
             });
-            open(&config, tls).await
+            open(config, tls).await
         }
-    };
-    result.map_err(|e| context.classify(&e, mode))
+    }
 }
 
 /// Connects; the driver logs how the connection ended.
@@ -328,6 +369,7 @@ impl Context {
                 },
             };
         }
+        #[cfg(feature = "tls")]
         if let Some(rustls_error) = find::<rustls::Error>(error) {
             return match rustls_error {
                 rustls::Error::InvalidCertificate(reason) => ConnectError::Certificate {
@@ -392,6 +434,7 @@ impl Context {
 }
 
 /// A certificate problem in words, with rustls's name for it.
+#[cfg(feature = "tls")]
 fn describe(reason: &rustls::CertificateError) -> String {
     use rustls::CertificateError as E;
     let words = match reason {

@@ -173,6 +173,7 @@ pub enum Error {
 
     /// A SQLite statement of the application's own failed (as [`Error::Query`], for the
     /// connection `boot_sqlite` returns).
+    #[cfg(feature = "sqlite")]
     #[error("SQLite statement failed: {0}")]
     Sqlite(#[from] rusqlite::Error),
 }

@@ -22,8 +22,10 @@ pub mod migrator;
 pub mod offline;
 pub mod schema_watch;
 pub mod settings;
+#[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod target;
+#[cfg(feature = "tls")]
 pub mod tls;
 
 pub use bluefox_core::dialect::Dialect;
@@ -35,7 +37,9 @@ pub use bluefox_macros::BluefoxBase;
 pub use boot::{boot, boot_with};
 pub use error::Error;
 pub use migrator::{Migrator, MigratorOptions};
+#[cfg(feature = "sqlite")]
 pub use rusqlite;
+#[cfg(feature = "sqlite")]
 pub use sqlite::{boot_sqlite, boot_sqlite_with, SqliteMigrator};
 pub use target::Target;
 

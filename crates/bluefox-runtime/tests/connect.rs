@@ -149,6 +149,7 @@ async fn application_name_is_bluefox_unless_the_url_sets_one() {
     assert_eq!(row.get::<_, String>(0), "worker 1");
 }
 
+#[cfg(feature = "tls")]
 #[tokio::test]
 async fn sslmodes_against_the_local_server() {
     let (host, port, user, dbname) = parts();
@@ -340,6 +341,7 @@ fn join(handle: JoinHandle<Seen>) -> Seen {
         .unwrap_or_else(|_| panic!("the fake server panicked"))
 }
 
+#[cfg(feature = "tls")]
 #[tokio::test]
 async fn require_refuses_a_server_without_tls_and_sends_nothing_in_plaintext() {
     for mode in [SslMode::Require, SslMode::VerifyCa, SslMode::VerifyFull] {
@@ -366,6 +368,7 @@ async fn require_refuses_a_server_without_tls_and_sends_nothing_in_plaintext() {
     }
 }
 
+#[cfg(feature = "tls")]
 #[tokio::test]
 async fn prefer_falls_back_to_plaintext_when_the_server_declines_tls() {
     let (port, server) = fake_server();
@@ -420,4 +423,82 @@ async fn a_missing_password_says_where_to_put_it() {
              given; put it in DATABASE_URL (postgresql://app:PASSWORD@host/dbname) or set PGPASSWORD"
         )
     );
+}
+
+/// Built without the `tls` feature: the modes that need TLS are refused before any connection
+/// is opened, with a message that says why and what to do.
+#[cfg(not(feature = "tls"))]
+#[tokio::test]
+async fn without_the_tls_feature_modes_that_need_tls_are_refused_before_connecting() {
+    for mode in [SslMode::Require, SslMode::VerifyCa, SslMode::VerifyFull] {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
+        let port = listener
+            .local_addr()
+            .unwrap_or_else(|e| panic!("{e}"))
+            .port();
+        let error = connect_err(&plain(&format!(
+            "postgresql://app:{CANARY}@127.0.0.1:{port}/app?sslmode={mode}"
+        )))
+        .await;
+        assert_no_canary(&error);
+        assert!(
+            matches!(error, ConnectError::TlsNotBuilt { sslmode, .. } if sslmode == mode),
+            "{error:?}"
+        );
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "DATABASE_URL has sslmode={mode}, but this binary was built without \
+                 bluefox-runtime's `tls` feature, so bluefox did not connect to 127.0.0.1:{port}; \
+                 enable it (bluefox-runtime = {{ ..., features = [\"tls\"] }}, or keep the default \
+                 features), or set sslmode=prefer or sslmode=disable if an unencrypted connection \
+                 is acceptable"
+            )
+        );
+        listener
+            .set_nonblocking(true)
+            .unwrap_or_else(|e| panic!("{e}"));
+        match listener.accept() {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => panic!("accept: {e}"),
+            Ok(_) => panic!("{mode}: a connection was opened without TLS"),
+        }
+    }
+}
+
+/// Built without the `tls` feature, `prefer` (the default) and `allow` connect in plaintext
+/// without asking for TLS, as a libpq built without SSL does; `prefer` is plaintext even
+/// against a server that has TLS.
+#[cfg(not(feature = "tls"))]
+#[tokio::test]
+async fn without_the_tls_feature_prefer_and_allow_connect_in_plaintext() {
+    for mode in [SslMode::Prefer, SslMode::Allow] {
+        let (port, server) = fake_server();
+        let error = connect_err(&plain(&format!(
+            "postgresql://app:{CANARY}@127.0.0.1:{port}/app?sslmode={mode}"
+        )))
+        .await;
+        let seen = join(server);
+        assert!(!seen.ssl_requested, "{mode}: asked for TLS: {seen:?}");
+        assert!(seen.startup, "{mode}: {seen:?}");
+        assert!(
+            matches!(error, ConnectError::WrongPassword { .. }),
+            "{error}"
+        );
+    }
+    let (host, port, user, dbname) = parts();
+    let ssl = server_ssl().await;
+    for mode in [SslMode::Disable, SslMode::Allow, SslMode::Prefer] {
+        let client = must_connect(&url(&format!(
+            "postgresql://{user}@{host}:{port}/{dbname}?sslmode={mode}"
+        )))
+        .await;
+        assert!(
+            !uses_tls(&client).await,
+            "{mode} must not use TLS (the server has ssl={ssl})"
+        );
+    }
+    // No sslmode in the URL is prefer.
+    let client = must_connect(&url(&format!("postgresql://{user}@{host}:{port}/{dbname}"))).await;
+    assert!(!uses_tls(&client).await, "the server has ssl={ssl}");
 }

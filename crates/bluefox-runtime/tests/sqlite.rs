@@ -1,5 +1,6 @@
 //! The runtime on SQLite files in temporary directories: the behaviours the PostgreSQL suite
 //! checks, on the bundled SQLite (no server needed).
+#![cfg(feature = "sqlite")]
 
 use bluefox_core::embedded::{
     Embedded, EmbeddedColumn, EmbeddedMigration, EmbeddedSnapshot, EmbeddedTable,
