@@ -72,7 +72,7 @@ pub fn run(
             }
         };
     }
-    let options = project::migrator_options(&settings);
+    let options = settings.migrator_options();
     db::block_on(async {
         let client = db::connect(&settings).await?;
         let migrator = Migrator::new(&client, embedded).with_options(options);

@@ -11,7 +11,6 @@ use bluefox_core::db_url::{DatabaseUrl, Dialect};
 use bluefox_core::embedded::EmbeddedTable;
 use bluefox_core::embedded::{Embedded, EmbeddedColumn, EmbeddedMigration, EmbeddedSnapshot};
 use bluefox_runtime::settings::{read_dotenv, Settings, SettingsError};
-use bluefox_runtime::MigratorOptions;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -284,15 +283,6 @@ pub fn check_dialect(embedded: &Embedded, url: &DatabaseUrl) -> Result<(), CliEr
         url: url.dialect().name(),
     }
     .into())
-}
-
-/// The migrator options the settings ask for.
-pub fn migrator_options(settings: &Settings) -> MigratorOptions {
-    MigratorOptions {
-        lock_timeout: settings.lock_timeout,
-        statement_lock_timeout: Some(settings.statement_lock_timeout),
-        strict: settings.strict,
-    }
 }
 
 /// A path inside the crate as the user should read it: relative when the crate is the current

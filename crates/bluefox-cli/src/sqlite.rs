@@ -30,7 +30,7 @@ fn migrator<'a>(
     embedded: &'a Embedded,
     settings: &Settings,
 ) -> SqliteMigrator<'a> {
-    SqliteMigrator::new(conn, embedded).with_options(crate::project::migrator_options(settings))
+    SqliteMigrator::new(conn, embedded).with_options(settings.migrator_options())
 }
 
 /// `bluefox upgrade TARGET` on SQLite.

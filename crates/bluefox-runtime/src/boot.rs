@@ -17,7 +17,7 @@ use crate::connect::{connect_unspawned, ConnectionDriver};
 use crate::drift;
 use crate::error::Error;
 use crate::history;
-use crate::migrator::{Migrator, MigratorOptions};
+use crate::migrator::Migrator;
 use crate::schema_watch::{self, StampCheck};
 use crate::settings::{MigrateMode, Settings};
 use crate::target::Target;
@@ -128,11 +128,7 @@ async fn migrate_and_check(
         });
     }
     let (session, session_driver) = connect_unspawned(&settings.database_url).await?;
-    let options = MigratorOptions {
-        lock_timeout: settings.lock_timeout,
-        statement_lock_timeout: Some(settings.statement_lock_timeout),
-        strict: settings.strict,
-    };
+    let options = settings.migrator_options();
     let work = async move {
         let result = Migrator::new(&session, embedded)
             .with_options(options)

@@ -29,6 +29,8 @@ pub struct MigratorOptions {
     pub statement_lock_timeout: Option<Duration>,
     /// Refuse (instead of warn about) applied migrations this binary does not contain.
     pub strict: bool,
+    /// Install the [schema watch](crate::schema_watch) when migrating as a superuser.
+    pub schema_watch: bool,
 }
 
 impl Default for MigratorOptions {
@@ -37,6 +39,7 @@ impl Default for MigratorOptions {
             lock_timeout: Duration::from_secs(60),
             statement_lock_timeout: None,
             strict: false,
+            schema_watch: true,
         }
     }
 }
@@ -203,7 +206,9 @@ impl<'a> Migrator<'a> {
         let Some(&bound) = plan.last() else {
             return Ok(UpgradeReport::default());
         };
-        crate::schema_watch::install(self.client).await?;
+        if self.options.schema_watch {
+            crate::schema_watch::install(self.client).await?;
+        }
         let queue = plan.iter().filter_map(|v| self.embedded.migration(*v));
         let applied =
             driver::run(self.client, self.embedded, &status.applied, queue, bound).await?;

@@ -8,6 +8,7 @@
 //! | `BLUEFOX_STRICT` | refuse to boot when the database has versions the binary does not know | `false` |
 //! | `BLUEFOX_LOCK_TIMEOUT` | seconds to wait for the migration advisory lock | `60` |
 //! | `BLUEFOX_STATEMENT_LOCK_TIMEOUT` | PostgreSQL `lock_timeout` for each DDL statement, seconds | `10` |
+//! | `BLUEFOX_SCHEMA_WATCH` | a migration session run by a superuser installs the [schema watch](crate::schema_watch) | `on` |
 //!
 //! A variable set in the real environment always wins over `.env`; `.env` is read into a map and
 //! never written into the process environment. Parsing goes through a lookup closure
@@ -44,6 +45,9 @@ pub struct Settings {
     pub lock_timeout: Duration,
     /// `BLUEFOX_STATEMENT_LOCK_TIMEOUT`: PostgreSQL `lock_timeout` while running DDL.
     pub statement_lock_timeout: Duration,
+    /// `BLUEFOX_SCHEMA_WATCH`: whether a migration session may install the
+    /// [schema watch](crate::schema_watch) (it does only as a superuser).
+    pub schema_watch: bool,
 }
 
 /// Default of [`Settings::lock_timeout`].
@@ -130,14 +134,8 @@ impl Settings {
                 }
             },
         };
-        let strict = match lookup("BLUEFOX_STRICT") {
-            None => false,
-            Some(value) => match value.trim().to_ascii_lowercase().as_str() {
-                "" | "0" | "false" | "no" | "off" => false,
-                "1" | "true" | "yes" | "on" => true,
-                _ => return Err(invalid("BLUEFOX_STRICT", value, "true or false")),
-            },
-        };
+        let strict = flag(&mut lookup, "BLUEFOX_STRICT", false)?;
+        let schema_watch = flag(&mut lookup, "BLUEFOX_SCHEMA_WATCH", true)?;
         let lock_timeout = seconds(&mut lookup, "BLUEFOX_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT)?;
         let statement_lock_timeout = seconds(
             &mut lookup,
@@ -150,13 +148,42 @@ impl Settings {
             strict,
             lock_timeout,
             statement_lock_timeout,
+            schema_watch,
         })
+    }
+
+    /// The [`MigratorOptions`](crate::MigratorOptions) these settings ask for (the same for
+    /// boot and the `bluefox` command).
+    pub fn migrator_options(&self) -> crate::MigratorOptions {
+        crate::MigratorOptions {
+            lock_timeout: self.lock_timeout,
+            statement_lock_timeout: Some(self.statement_lock_timeout),
+            strict: self.strict,
+            schema_watch: self.schema_watch,
+        }
     }
 
     /// [`Settings::statement_lock_timeout`] as a PostgreSQL `lock_timeout` value (`10000ms`;
     /// `0` disables the limit), for `SET lock_timeout = '...'`.
     pub fn statement_lock_timeout_sql(&self) -> String {
         format!("{}ms", self.statement_lock_timeout.as_millis())
+    }
+}
+
+/// An on/off variable: unset or empty is `default`.
+fn flag(
+    lookup: &mut impl FnMut(&str) -> Option<String>,
+    name: &'static str,
+    default: bool,
+) -> Result<bool, SettingsError> {
+    let Some(value) = lookup(name) else {
+        return Ok(default);
+    };
+    match value.trim().to_ascii_lowercase().as_str() {
+        "" => Ok(default),
+        "0" | "false" | "no" | "off" => Ok(false),
+        "1" | "true" | "yes" | "on" => Ok(true),
+        _ => Err(invalid(name, value, "on or off (true/false, yes/no, 1/0)")),
     }
 }
 

@@ -208,6 +208,29 @@ async fn without_a_superuser_there_is_no_watch_and_every_boot_reads_the_catalog(
 }
 
 #[tokio::test(flavor = "current_thread")]
+async fn a_superuser_with_the_watch_turned_off_installs_nothing() {
+    let (log, _guard) = capture();
+    let db = TestDb::new("bluefox_w");
+    let embedded = embedded(&[USERS], TABLES);
+    let url = db.url.clone();
+    let off = Settings::from_lookup(move |name| match name {
+        "DATABASE_URL" => Some(url.clone()),
+        "BLUEFOX_SCHEMA_WATCH" => Some("off".into()),
+        _ => None,
+    })
+    .expect("test settings");
+    boot_with(&off, embedded).await.expect("boot");
+    assert_eq!(db.column("SELECT count(*) FROM pg_event_trigger"), ["0"]);
+    assert_eq!(
+        db.column("SELECT count(*) FROM pg_class WHERE relname LIKE 'bluefox_schema_%'"),
+        ["0"]
+    );
+    // Every later boot reads the catalog.
+    assert!(boot_reads_catalog(&log, &db.url, embedded).await);
+    assert!(boot_reads_catalog(&log, &db.url, embedded).await);
+}
+
+#[tokio::test(flavor = "current_thread")]
 async fn the_digest_fast_path_still_refuses_an_edited_migration() {
     let (log, _guard) = capture();
     let db = TestDb::new("bluefox_w");

@@ -95,6 +95,30 @@ fn migrate_mode_strict_and_timeouts_parse() {
 }
 
 #[test]
+fn the_schema_watch_is_on_unless_turned_off_and_reaches_the_migrator() {
+    let default = settings(&[("DATABASE_URL", "host=h")]);
+    assert!(default.schema_watch && !default.strict);
+    assert!(default.migrator_options().schema_watch);
+    for off in ["off", "0", "false", "No"] {
+        let s = settings(&[("DATABASE_URL", "host=h"), ("BLUEFOX_SCHEMA_WATCH", off)]);
+        assert!(!s.schema_watch, "{off}");
+        assert!(!s.migrator_options().schema_watch, "{off}");
+    }
+    let s = settings(&[
+        ("DATABASE_URL", "host=h"),
+        ("BLUEFOX_STRICT", "on"),
+        ("BLUEFOX_LOCK_TIMEOUT", "7"),
+    ]);
+    let options = s.migrator_options();
+    assert!(options.strict && options.schema_watch);
+    assert_eq!(options.lock_timeout, Duration::from_secs(7));
+    assert_eq!(
+        options.statement_lock_timeout,
+        Some(Duration::from_secs(10))
+    );
+}
+
+#[test]
 fn invalid_values_name_the_variable_and_what_it_accepts() {
     assert_eq!(
         error(&[("DATABASE_URL", "host=h"), ("BLUEFOX_MIGRATE", "sometimes")]),
@@ -102,7 +126,14 @@ fn invalid_values_name_the_variable_and_what_it_accepts() {
     );
     assert_eq!(
         error(&[("DATABASE_URL", "host=h"), ("BLUEFOX_STRICT", "maybe")]),
-        "BLUEFOX_STRICT=`maybe` is not valid; expected true or false"
+        "BLUEFOX_STRICT=`maybe` is not valid; expected on or off (true/false, yes/no, 1/0)"
+    );
+    assert_eq!(
+        error(&[
+            ("DATABASE_URL", "host=h"),
+            ("BLUEFOX_SCHEMA_WATCH", "later")
+        ]),
+        "BLUEFOX_SCHEMA_WATCH=`later` is not valid; expected on or off (true/false, yes/no, 1/0)"
     );
     assert_eq!(
         error(&[("DATABASE_URL", "host=h"), ("BLUEFOX_LOCK_TIMEOUT", "-1")]),

@@ -5,7 +5,6 @@
 use super::{drift, SqliteMigrator, DIALECT};
 use crate::error::Error;
 use crate::history;
-use crate::migrator::MigratorOptions;
 use crate::settings::{MigrateMode, Settings};
 use crate::target::Target;
 use bluefox_core::db_url::DatabaseUrl;
@@ -81,11 +80,7 @@ pub fn boot_sqlite_with(
         fk_on()?;
         return Ok(conn);
     }
-    let options = MigratorOptions {
-        lock_timeout: settings.lock_timeout,
-        statement_lock_timeout: None,
-        strict: settings.strict,
-    };
+    let options = settings.migrator_options();
     let migrator = SqliteMigrator::new(&conn, embedded).with_options(options);
     let status = migrator.status()?;
     if status.pending.is_empty() {
