@@ -97,17 +97,14 @@ pub fn sqlite_type(sql_type: &str) -> String {
         "TEXT" | "VARCHAR" | "CHARACTER VARYING" | "CHAR" | "CHARACTER" | "UUID" | "DATE"
         | "TIME" | "TIMETZ" | "TIMESTAMP" | "TIMESTAMPTZ" | "JSON" | "JSONB" | "CITEXT"
         | "INTERVAL" => "TEXT",
-        _ => return canonical,
+        _ => return canonical.into_owned(),
     };
     mapped.to_string()
 }
 
 /// Whether a schema type is a boolean (stored by SQLite as `INTEGER` 0/1 with a `CHECK`).
 pub fn is_boolean(sql_type: &str) -> bool {
-    matches!(
-        crate::diff::canonical_type(sql_type).as_str(),
-        "BOOLEAN" | "BOOL"
-    )
+    matches!(&*crate::diff::canonical_type(sql_type), "BOOLEAN" | "BOOL")
 }
 
 /// Where a `sqlite:` URL points.

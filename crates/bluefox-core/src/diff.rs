@@ -14,6 +14,7 @@
 //! constraint) are their names before the change.
 
 use crate::schema::{Column, ForeignKey, Index, Schema, Table, UniqueConstraint};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -379,6 +380,10 @@ pub fn diff(old: &Schema, new: &Schema) -> Vec<Change> {
             Some(old_t) => diff_table(old_t, new_t, &renames),
             None => vec![Change::TableAdded(without_hints(new_t))],
         };
+        if changes.is_empty() {
+            // An unchanged table adds nothing to the list.
+            continue;
+        }
         by_table
             .entry(new_t.name.clone())
             .or_default()
@@ -446,30 +451,32 @@ fn match_columns<'a>(
             }
         })
         .collect();
-    let kept: BTreeSet<&str> = pairs
-        .iter()
-        .filter_map(|(o, _)| o.map(|o| o.name.as_str()))
-        .collect();
     let dropped = old
         .columns
         .iter()
-        .filter(|c| !kept.contains(c.name.as_str()))
+        .filter(|c| {
+            !pairs
+                .iter()
+                .any(|(o, _)| o.is_some_and(|o| o.name == c.name))
+        })
         .collect();
     (pairs, dropped)
 }
 
 /// Old names to new names, so keys and indexes over renamed things compare equal; and the tables
 /// whose primary key changes, whose incoming foreign keys must be rebuilt around the new key.
-struct Renames {
-    tables: BTreeMap<String, String>,
+/// Only names that change are stored: a name that is not found maps to itself.
+struct Renames<'a> {
+    /// Keyed by the old table name.
+    tables: BTreeMap<&'a str, &'a str>,
     /// Keyed by the old table name, then the old column name.
-    columns: BTreeMap<String, BTreeMap<String, String>>,
+    columns: BTreeMap<&'a str, BTreeMap<&'a str, &'a str>>,
     /// Keyed by the new table name: the old key (in new column names) and the new key.
-    rekeyed: BTreeMap<String, [Vec<String>; 2]>,
+    rekeyed: BTreeMap<&'a str, [Vec<String>; 2]>,
 }
 
-impl Renames {
-    fn of(pairs: &[(Option<&Table>, &Table)]) -> Renames {
+impl<'a> Renames<'a> {
+    fn of(pairs: &[(Option<&'a Table>, &'a Table)]) -> Renames<'a> {
         let mut renames = Renames {
             tables: BTreeMap::new(),
             columns: BTreeMap::new(),
@@ -477,19 +484,27 @@ impl Renames {
         };
         for (old_t, new_t) in pairs {
             let Some(old_t) = old_t else { continue };
-            renames
-                .tables
-                .insert(old_t.name.clone(), new_t.name.clone());
-            let (cols, _) = match_columns(old_t, new_t);
-            let map = cols
-                .iter()
-                .filter_map(|(o, n)| o.map(|o| (o.name.clone(), n.name.clone())))
-                .collect();
-            renames.columns.insert(old_t.name.clone(), map);
-            let old_key = renames.columns(&old_t.name, &old_t.primary_key);
-            if old_key != new_t.primary_key {
+            if old_t.name != new_t.name {
+                renames
+                    .tables
+                    .insert(old_t.name.as_str(), new_t.name.as_str());
+            }
+            // A column changes its name only through a hint.
+            if new_t.columns.iter().any(|c| c.renamed_from.is_some()) {
+                let (cols, _) = match_columns(old_t, new_t);
+                let map: BTreeMap<&str, &str> = cols
+                    .iter()
+                    .filter_map(|(o, n)| o.map(|o| (o.name.as_str(), n.name.as_str())))
+                    .filter(|(o, n)| o != n)
+                    .collect();
+                if !map.is_empty() {
+                    renames.columns.insert(old_t.name.as_str(), map);
+                }
+            }
+            if !renames.same_columns(&old_t.name, &old_t.primary_key, &new_t.primary_key) {
+                let old_key = renames.columns(&old_t.name, &old_t.primary_key);
                 let keys = [old_key, new_t.primary_key.clone()];
-                renames.rekeyed.insert(new_t.name.clone(), keys);
+                renames.rekeyed.insert(new_t.name.as_str(), keys);
             }
         }
         renames
@@ -499,33 +514,44 @@ impl Renames {
     /// key that a foreign key depends on, so the foreign key is dropped and added around it.
     fn key_changes_under(&self, fk: &ForeignKey) -> bool {
         self.rekeyed
-            .get(&fk.ref_table)
+            .get(fk.ref_table.as_str())
             .is_some_and(|keys| keys.contains(&fk.ref_columns))
     }
 
-    fn table(&self, old_table: &str) -> String {
-        self.tables
+    /// The new name of the old table `old_table`.
+    fn table<'s>(&'s self, old_table: &'s str) -> &'s str {
+        self.tables.get(old_table).copied().unwrap_or(old_table)
+    }
+
+    /// The new name of column `column` of the old table `old_table`.
+    fn column<'s>(&'s self, old_table: &str, column: &'s str) -> &'s str {
+        self.columns
             .get(old_table)
-            .cloned()
-            .unwrap_or_else(|| old_table.to_string())
+            .and_then(|m| m.get(column))
+            .copied()
+            .unwrap_or(column)
     }
 
     fn columns(&self, old_table: &str, cols: &[String]) -> Vec<String> {
-        let map = self.columns.get(old_table);
         cols.iter()
-            .map(|c| {
-                map.and_then(|m| m.get(c))
-                    .cloned()
-                    .unwrap_or_else(|| c.clone())
-            })
+            .map(|c| self.column(old_table, c).to_string())
             .collect()
+    }
+
+    /// `columns(old_table, old) == new`, without building the list.
+    fn same_columns(&self, old_table: &str, old: &[String], new: &[String]) -> bool {
+        old.len() == new.len()
+            && old
+                .iter()
+                .zip(new)
+                .all(|(o, n)| self.column(old_table, o) == n.as_str())
     }
 }
 
-fn diff_table(old: &Table, new: &Table, renames: &Renames) -> Vec<Change> {
+fn diff_table(old: &Table, new: &Table, renames: &Renames<'_>) -> Vec<Change> {
     let table = new.name.clone();
     let (pairs, dropped) = match_columns(old, new);
-    let pk_same = renames.columns(&old.name, &old.primary_key) == new.primary_key;
+    let pk_same = renames.same_columns(&old.name, &old.primary_key, &new.primary_key);
     let mut out = Vec::new();
     if old.name != new.name {
         out.push(Change::TableRenamed {
@@ -551,13 +577,13 @@ fn diff_table(old: &Table, new: &Table, renames: &Renames) -> Vec<Change> {
     }
 
     let same_unique = |o: &UniqueConstraint, n: &UniqueConstraint| {
-        renames.columns(&old.name, &o.columns) == n.columns
+        renames.same_columns(&old.name, &o.columns, &n.columns)
     };
-    let same_index = |o: &Index, n: &Index| renames.columns(&old.name, &o.columns) == n.columns;
+    let same_index = |o: &Index, n: &Index| renames.same_columns(&old.name, &o.columns, &n.columns);
     let same_fk = |o: &ForeignKey, n: &ForeignKey| {
-        renames.columns(&old.name, &o.columns) == n.columns
+        renames.same_columns(&old.name, &o.columns, &n.columns)
             && renames.table(&o.ref_table) == n.ref_table
-            && renames.columns(&o.ref_table, &o.ref_columns) == n.ref_columns
+            && renames.same_columns(&o.ref_table, &o.ref_columns, &n.ref_columns)
             && !renames.key_changes_under(n)
             && o.on_delete == n.on_delete
     };
@@ -612,9 +638,19 @@ fn diff_table(old: &Table, new: &Table, renames: &Renames) -> Vec<Change> {
 }
 
 fn diff_column(table: &str, old: &Column, new: &Column) -> Vec<Change> {
+    let same_type = old.sql_type == new.sql_type
+        || canonical_type(&old.sql_type) == canonical_type(&new.sql_type);
+    if same_type
+        && old.nullable == new.nullable
+        && old.default == new.default
+        && old.identity == new.identity
+    {
+        // The usual case: nothing to copy.
+        return Vec::new();
+    }
     let (table, o, n) = (table.to_string(), column(old), column(new));
     let mut out = Vec::new();
-    if canonical_type(&old.sql_type) != canonical_type(&new.sql_type) {
+    if !same_type {
         out.push(Change::ColumnTypeChanged {
             table: table.clone(),
             old: o.clone(),
@@ -682,7 +718,40 @@ fn column(c: &Column) -> Column {
 }
 
 /// A type name in one spelling: upper case, single spaces, none around parentheses and commas.
-pub(crate) fn canonical_type(sql_type: &str) -> String {
+/// A name already in that spelling (every type bluefox writes) comes back borrowed.
+pub(crate) fn canonical_type(sql_type: &str) -> Cow<'_, str> {
+    if is_canonical_type(sql_type) {
+        Cow::Borrowed(sql_type)
+    } else {
+        Cow::Owned(spell_type(sql_type))
+    }
+}
+
+/// True when [`spell_type`] would return `sql_type` unchanged: ASCII without lower-case letters
+/// or whitespace other than single spaces between words, and no space after `(` or `,` or before
+/// `(`, `)` or `,` (the joins and replacements of [`spell_type`] then change nothing).
+fn is_canonical_type(sql_type: &str) -> bool {
+    let bytes = sql_type.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let byte = bytes[i];
+        if byte.is_ascii_lowercase() || !byte.is_ascii() || (0x09..=0x0d).contains(&byte) {
+            return false;
+        }
+        if byte == b' ' {
+            let before = if i == 0 { b' ' } else { bytes[i - 1] };
+            let after = bytes.get(i + 1).copied().unwrap_or(b' ');
+            if matches!(before, b' ' | b'(' | b',') || matches!(after, b' ' | b'(' | b')' | b',') {
+                return false;
+            }
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The general case of [`canonical_type`].
+fn spell_type(sql_type: &str) -> String {
     let upper = sql_type
         .split_whitespace()
         .collect::<Vec<_>>()

@@ -23,6 +23,7 @@
 //! checkout with CRLF line ends or a byte-order mark yields the same migration and checksum.
 
 use siphasher::sip::SipHasher13;
+use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
 
 /// The longest name [`slugify`] produces, in bytes (it only produces ASCII).
@@ -333,9 +334,16 @@ pub struct MigrationFile {
 
 /// Makes SQL text platform-independent: strips a leading UTF-8 byte-order mark and turns CRLF
 /// and lone CR line ends into LF. Everything bluefox embeds or hashes goes through it.
-pub fn normalize_sql(text: &str) -> String {
+///
+/// Text that is already normalised (no CR anywhere) comes back borrowed, without a copy; a
+/// leading byte-order mark alone is stripped by borrowing the rest.
+pub fn normalize_sql(text: &str) -> Cow<'_, str> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    text.replace("\r\n", "\n").replace('\r', "\n")
+    // One byte scan (memchr) in the usual case: a CR is always the single byte 0x0D in UTF-8.
+    if !text.as_bytes().contains(&b'\r') {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
 }
 
 /// refinery's checksum of a migration (with `int8-versions`): SipHash-1-3 with zero keys over
@@ -505,7 +513,7 @@ impl MigrationFile {
                 name,
                 message: None,
                 parent: Parent::Implicit,
-                up: text,
+                up: text.into_owned(),
                 down: None,
             });
         }

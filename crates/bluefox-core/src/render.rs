@@ -398,7 +398,7 @@ pub(crate) fn column_list(columns: &[String]) -> String {
 /// Whether PostgreSQL accepts an identity on this type (`smallint`, `integer`, `bigint`).
 fn is_integer(sql_type: &str) -> bool {
     matches!(
-        crate::diff::canonical_type(sql_type).as_str(),
+        &*crate::diff::canonical_type(sql_type),
         "SMALLINT" | "INTEGER" | "BIGINT" | "INT" | "INT2" | "INT4" | "INT8"
     )
 }

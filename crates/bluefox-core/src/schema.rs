@@ -24,18 +24,60 @@ pub struct Table {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub primary_key: Vec<String>,
     /// Secondary indexes (single- or multi-column), sorted by name.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "sorted_by_name"
+    )]
     pub indexes: Vec<Index>,
     /// Unique constraints (single- or multi-column), sorted by name.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "sorted_by_name"
+    )]
     pub uniques: Vec<UniqueConstraint>,
     /// Foreign keys, sorted by name.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "sorted_by_name"
+    )]
     pub foreign_keys: Vec<ForeignKey>,
     /// The table's former name, from `#[bluefox(renamed_from = "...")]` on the struct: a hint for
     /// the diff (RENAME instead of drop + create). Never stored in a snapshot.
     #[serde(skip)]
     pub renamed_from: Option<String>,
+}
+
+/// A schema item that has a name, by which lists of them are written in order.
+pub trait Named {
+    /// The item's name.
+    fn name(&self) -> &str;
+}
+
+macro_rules! named {
+    ($($ty:ty),*) => {$(
+        impl Named for $ty {
+            fn name(&self) -> &str {
+                &self.name
+            }
+        }
+    )*};
+}
+
+named!(Index, UniqueConstraint, ForeignKey);
+
+/// Serializes `items` in name order (a stable sort: equal names keep their order), borrowed:
+/// the snapshot file lists indexes, unique constraints and foreign keys sorted by name whatever
+/// order the models declare them in, without copying the schema to sort it.
+fn sorted_by_name<T: Named + Serialize, S: serde::Serializer>(
+    items: &[T],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let mut sorted: Vec<&T> = items.iter().collect();
+    sorted.sort_by(|a, b| a.name().cmp(b.name()));
+    serializer.collect_seq(sorted)
 }
 
 /// One column.

@@ -121,16 +121,17 @@ impl Snapshot {
 
     /// The file text: pretty JSON, keys in a fixed order, indexes, unique constraints and foreign
     /// keys sorted by name, LF line ends and a trailing newline. Equal schemas give equal bytes.
+    ///
+    /// The bytes are exactly what `serde_json::to_string_pretty` writes for the snapshot with its
+    /// lists sorted (two-space indent, `"key": value`, `[]` and `{}` for empty collections,
+    /// serde_json's string escapes), plus a newline; it is written directly from `&self`, without
+    /// a copy of the schema or serde's generic machinery, since build.rs renders it on every run.
     pub fn to_text(&self) -> String {
-        let mut canonical = self.clone();
-        for table in canonical.schema.tables.values_mut() {
-            table.indexes.sort_by(|a, b| a.name.cmp(&b.name));
-            table.uniques.sort_by(|a, b| a.name.cmp(&b.name));
-            table.foreign_keys.sort_by(|a, b| a.name.cmp(&b.name));
-        }
         // Cannot fail: every map key is a string and no Serialize impl here returns an error.
+        // The name-sorted lists are sorted as they are written (see `schema::sorted_by_name`),
+        // so nothing is cloned.
         let mut text =
-            serde_json::to_string_pretty(&canonical).expect("a Snapshot always serializes to JSON");
+            serde_json::to_string_pretty(self).expect("a Snapshot always serializes to JSON");
         text.push('\n');
         text
     }
@@ -142,16 +143,10 @@ impl Snapshot {
     /// [`SnapshotError::UnsupportedFormat`] or [`SnapshotError::UnsupportedDialect`].
     pub fn from_text(text: &str) -> Result<Snapshot, SnapshotError> {
         let text = normalize_sql(text);
-        let conflict = text.lines().position(|l| {
-            ["<<<<<<<", "=======", ">>>>>>>"]
-                .iter()
-                .any(|m| l.starts_with(m))
-        });
-        if let Some(index) = conflict {
-            return Err(SnapshotError::MergeConflict { line: index + 1 });
-        }
-        // One parse in the usual case; the format probe runs only to explain a failure, so a
-        // newer format gets its own error rather than a shape complaint.
+        // One parse in the usual case; the conflict scan and the format probe run only to
+        // explain a failure, so a newer format gets its own error rather than a shape complaint.
+        // A text with a conflict marker never parses: a marker line starts outside any string
+        // (JSON strings hold no raw line break) with `<`, `=` or `>`, which JSON has no place for.
         let snapshot: Snapshot = match serde_json::from_str::<Snapshot>(&text) {
             Ok(snapshot) if snapshot.format == FORMAT => snapshot,
             Ok(snapshot) => {
@@ -160,6 +155,9 @@ impl Snapshot {
                 })
             }
             Err(error) => {
+                if let Some(line) = conflict_line(&text) {
+                    return Err(SnapshotError::MergeConflict { line });
+                }
                 let probe: FormatProbe = serde_json::from_str(&text).map_err(malformed)?;
                 return Err(match probe.format {
                     Some(found) if found.as_u64() != Some(u64::from(FORMAT)) => {
@@ -195,8 +193,20 @@ fn malformed(error: serde_json::Error) -> SnapshotError {
 /// the normalised text, the same on every platform and release.
 pub fn fingerprint(text: &str) -> u64 {
     let mut hasher = SipHasher13::new();
+    // Borrowed, not copied, when the text is normalised already (as `to_text` writes it).
     hasher.write(normalize_sql(text).as_bytes());
     hasher.finish()
+}
+
+/// The 1-based line of the first merge conflict marker, if any.
+fn conflict_line(text: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| {
+            ["<<<<<<<", "=======", ">>>>>>>"]
+                .iter()
+                .any(|m| l.starts_with(m))
+        })
+        .map(|index| index + 1)
 }
 
 #[cfg(test)]
@@ -382,5 +392,132 @@ mod tests {
                 found: "mysql".into()
             })
         );
+    }
+
+    /// The text as `to_text` wrote it before it was written by hand: serde_json's pretty printer
+    /// over a sorted copy. The reference for byte-identical output.
+    fn serde_text(snapshot: &Snapshot) -> String {
+        let mut canonical = snapshot.clone();
+        for table in canonical.schema.tables.values_mut() {
+            table.indexes.sort_by(|a, b| a.name.cmp(&b.name));
+            table.uniques.sort_by(|a, b| a.name.cmp(&b.name));
+            table.foreign_keys.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+        let mut text = serde_json::to_string_pretty(&canonical).unwrap();
+        text.push('\n');
+        text
+    }
+
+    /// A snapshot with every field, every default and action kind, unsorted lists with equal
+    /// names, and names that need every JSON escape.
+    fn everything() -> Snapshot {
+        let mut snapshot = sample();
+        let tricky = "q\"b\\s/\u{8}\u{c}\n\r\t\u{0}\u{1f}\u{7f} é ü 😀 </script>";
+        let mut defaults = Vec::new();
+        for (i, default) in [
+            ColumnDefault::String(tricky.into()),
+            ColumnDefault::Number("-1.5e3".into()),
+            ColumnDefault::Bool(false),
+            ColumnDefault::Expression("now() AT TIME ZONE 'utc'".into()),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut c = column(&format!("d{i}"), "TEXT", i % 2 == 0);
+            c.default = Some(default);
+            c.renamed_from = Some("never written".into());
+            defaults.push(c);
+        }
+        defaults.push(column(tricky, "VARCHAR(80)[]", true));
+        let keys = [
+            FkAction::NoAction,
+            FkAction::Restrict,
+            FkAction::Cascade,
+            FkAction::SetNull,
+            FkAction::SetDefault,
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(i, on_delete)| ForeignKey {
+            name: format!("fk_{}", 5 - i),
+            columns: vec!["d0".into(), tricky.into()],
+            ref_table: "users".into(),
+            ref_columns: vec!["id".into(), "email".into()],
+            on_delete,
+        })
+        .collect();
+        let index = |name: &str, column: &str| Index {
+            name: name.into(),
+            columns: vec![column.into()],
+        };
+        let unique = |name: &str, column: &str| UniqueConstraint {
+            name: name.into(),
+            columns: vec![column.into(), "d1".into()],
+        };
+        let all = Table {
+            name: tricky.into(),
+            columns: defaults,
+            primary_key: vec!["d0".into(), "d1".into()],
+            indexes: vec![
+                index("ix_b", "d1"),
+                index("ix_a", "d2"),
+                index("ix_b", "d0"),
+            ],
+            uniques: vec![
+                unique("uq_z", "d3"),
+                unique("uq_a", "d0"),
+                unique("uq_z", "d1"),
+            ],
+            foreign_keys: keys,
+            renamed_from: Some("old".into()),
+        };
+        snapshot.schema.tables.insert(tricky.into(), all);
+        // A table with no columns, and a map key that is not the table's name.
+        snapshot.schema.tables.insert(
+            "a_empty".into(),
+            Table {
+                name: "other".into(),
+                ..Table::default()
+            },
+        );
+        snapshot
+    }
+
+    #[test]
+    fn text_is_byte_identical_to_serde_json_pretty() {
+        let snapshot = everything();
+        let text = snapshot.to_text();
+        assert_eq!(text, serde_text(&snapshot));
+        assert!(text.contains("\"columns\": []"), "{text}");
+        assert!(text.contains("\\u0000\\u001f\u{7f}"), "{text}");
+        for snapshot in [
+            Snapshot::empty(),
+            sample(),
+            Snapshot::for_dialect(everything().schema, Dialect::Sqlite),
+        ] {
+            assert_eq!(snapshot.to_text(), serde_text(&snapshot));
+        }
+        // Read back: the same schema with its lists sorted and without hints.
+        let back = Snapshot::from_text(&text).unwrap();
+        assert_eq!(back.to_text(), text);
+        assert_eq!(back, Snapshot::from_text(&serde_text(&snapshot)).unwrap());
+    }
+
+    #[test]
+    fn conflict_markers_are_found_on_any_line() {
+        let text = sample().to_text();
+        for marker in ["<<<<<<< ours", "=======", ">>>>>>> theirs"] {
+            let first = format!("{marker}\n{text}");
+            assert_eq!(
+                Snapshot::from_text(&first),
+                Err(SnapshotError::MergeConflict { line: 1 })
+            );
+            let inside = text.replacen("    \"tables\"", &format!("{marker}\n    \"tables\""), 1);
+            let crlf = format!("\u{feff}{}", inside.replace('\n', "\r\n"));
+            assert_eq!(
+                Snapshot::from_text(&crlf),
+                Err(SnapshotError::MergeConflict { line: 5 })
+            );
+        }
     }
 }

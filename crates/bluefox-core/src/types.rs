@@ -423,10 +423,15 @@ fn canonical_name(name: &str, has_args: bool) -> &str {
 /// Whether a SQL type (any spelling [`normalize_sql_type`] accepts) is `SMALLINT`, `INTEGER` or
 /// `BIGINT`: the types an identity column may have.
 pub fn is_integer_type(sql_type: &str) -> bool {
-    matches!(
-        normalize_sql_type(sql_type).as_deref(),
-        Ok("SMALLINT" | "INTEGER" | "BIGINT")
-    )
+    // What `normalize_sql_type` turns into one of the three: a single word (no arguments, no
+    // array brackets) that `canonical_name` folds to it, in any case and with surrounding
+    // whitespace. Compared in place, without normalising (and allocating) the whole text.
+    let word = sql_type.trim();
+    [
+        "INTEGER", "BIGINT", "SMALLINT", "INT", "INT4", "INT8", "INT2",
+    ]
+    .iter()
+    .any(|name| word.eq_ignore_ascii_case(name))
 }
 
 #[cfg(test)]

@@ -761,3 +761,76 @@ fn diff_is_deterministic() {
         ]
     );
 }
+
+#[test]
+fn canonical_type_borrows_exactly_what_is_canonical_already() {
+    let inputs = [
+        "BIGINT",
+        "TEXT",
+        "TEXT[]",
+        "VARCHAR(80)",
+        "NUMERIC(10,2)",
+        "DOUBLE PRECISION",
+        "TIMESTAMP WITH TIME ZONE",
+        "bigint",
+        "Text",
+        "numeric(10, 2)",
+        "NUMERIC (10,2)",
+        "NUMERIC( 10,2)",
+        "NUMERIC(10 ,2)",
+        "NUMERIC(10,2 )",
+        " BIGINT",
+        "BIGINT ",
+        "DOUBLE  PRECISION",
+        "DOUBLE\tPRECISION",
+        "A\u{b}B",
+        "A\u{c}B",
+        "A\rB",
+        "A\nB",
+        "DOUBLE\u{a0}PRECISION",
+        "É",
+        "TEXT\u{1f}",
+        "",
+        " ",
+        "(",
+        "( )",
+        "A) B",
+        "A (",
+        ", A",
+        "A ,",
+        "X ) Y",
+        "CHAR(1) []",
+        "INT, X",
+        "INT ,X",
+    ];
+    for input in inputs {
+        let canonical = canonical_type(input);
+        assert_eq!(canonical, spell_type(input), "{input:?}");
+        assert_eq!(
+            matches!(canonical, Cow::Borrowed(_)),
+            spell_type(input) == input && input.is_ascii(),
+            "{input:?}"
+        );
+    }
+}
+
+#[test]
+fn unchanged_columns_compare_their_types_canonically() {
+    let old = schema(vec![table(
+        "items",
+        vec![id(), col("price", "numeric(10, 2)", false)],
+    )]);
+    let new = schema(vec![table(
+        "items",
+        vec![id(), col("price", "NUMERIC(10,2)", false)],
+    )]);
+    assert_eq!(diff(&old, &new), vec![]);
+    let wider = schema(vec![table(
+        "items",
+        vec![id(), col("price", "NUMERIC(12,2)", false)],
+    )]);
+    assert_eq!(
+        texts(&diff(&new, &wider)),
+        ["column items.price type NUMERIC(10,2) -> NUMERIC(12,2)"]
+    );
+}

@@ -366,3 +366,47 @@ fn checksum_is_refinerys() {
         refinery_core::Migration::unapplied("V20261130052700__add_users_table", &m.up).unwrap();
     assert_eq!(m.checksum(), refinery.checksum());
 }
+
+/// The normalisation as it was written before the borrowed fast path: the reference.
+fn normalize_reference(text: &str) -> String {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    text.replace("\r\n", "\n").replace('\r', "\n")
+}
+
+#[test]
+fn normalisation_borrows_normalised_text_and_matches_the_reference() {
+    let inputs = [
+        "",
+        "SELECT 1;\n",
+        "no newline at all",
+        "\u{feff}SELECT 1;\n",
+        "\u{feff}",
+        "a\u{feff}b\n",
+        "a\r\nb\r\n",
+        "\u{feff}a\r\nb\rc\n",
+        "\r",
+        "\r\n\r\r\n\n",
+        "trailing\r",
+        "é\r\nü\r",
+    ];
+    for input in inputs {
+        let normalised = normalize_sql(input);
+        assert_eq!(normalised, normalize_reference(input), "{input:?}");
+        let untouched = !input.contains('\r');
+        assert_eq!(
+            matches!(normalised, Cow::Borrowed(_)),
+            untouched,
+            "{input:?}: borrowed exactly when there is no CR"
+        );
+    }
+    // The same migration, and the same checksum, from an LF and a CRLF + BOM checkout.
+    let crlf = format!("\u{feff}{}", EXAMPLE.replace('\n', "\r\n"));
+    let a = MigrationFile::parse("V1__add_users_table.sql", EXAMPLE).unwrap();
+    let b = MigrationFile::parse("V1__add_users_table.sql", &crlf).unwrap();
+    assert_eq!(a, b);
+    let plain = "SELECT 1;\r\nSELECT 2;\n";
+    let hand = MigrationFile::parse("V2__hand.sql", plain).unwrap();
+    assert_eq!(hand.up, "SELECT 1;\nSELECT 2;\n");
+    let hand = MigrationFile::parse("V2__hand.sql", "SELECT 1;\n").unwrap();
+    assert_eq!(hand.up, "SELECT 1;\n");
+}

@@ -231,3 +231,46 @@ fn integer_types() {
     assert!(!is_integer_type("BIGINT[]"));
     assert!(!is_integer_type("TEXT"));
 }
+
+#[test]
+fn is_integer_type_agrees_with_normalisation() {
+    let reference = |t: &str| {
+        matches!(
+            normalize_sql_type(t).as_deref(),
+            Ok("SMALLINT" | "INTEGER" | "BIGINT")
+        )
+    };
+    let inputs = [
+        "SMALLINT",
+        "INTEGER",
+        "BIGINT",
+        "int",
+        "Int4",
+        " int8 ",
+        "\tint2\n",
+        "\u{a0}bigint\u{a0}",
+        "integer[]",
+        "INT(4)",
+        "big int",
+        "BIGINT PRIMARY",
+        "TEXT",
+        "NUMERIC(10,2)",
+        "",
+        "   ",
+        "int;",
+        "ınt",
+        "İNT",
+        "INT\u{0}",
+        "SERIAL",
+        "INT16",
+        "INTEGER ",
+        "INTE GER",
+        "smallint[]",
+        "VARCHAR(80)",
+        "float8",
+        "bigint\u{2003}",
+    ];
+    for input in inputs {
+        assert_eq!(is_integer_type(input), reference(input), "{input:?}");
+    }
+}
