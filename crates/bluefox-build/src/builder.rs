@@ -11,6 +11,7 @@ use crate::lint;
 use crate::migrations::{self, MigrationsDir};
 use crate::model::{self, ModelStruct, ParsedFile, SourceFile};
 use crate::warning::{self, Warning, WarningKind};
+use crate::watch;
 use bluefox_core::db_url::DatabaseUrl;
 use bluefox_core::dialect::Dialect;
 use bluefox_core::schema::Schema;
@@ -24,6 +25,10 @@ pub const EMBEDDED_FILE_NAME: &str = "bluefox_embedded.rs";
 
 /// The migrations directory, relative to the crate root, unless set otherwise.
 pub const DEFAULT_MIGRATIONS_DIR: &str = "migrations";
+
+/// What [`Builder::configure`] prints to stderr when it replays the last run's output.
+pub const REPLAYED: &str =
+    "bluefox-build: nothing it reads changed since its last run; replayed that run's output";
 
 /// The file generated into OUT_DIR for a migrations directory: [`EMBEDDED_FILE_NAME`] for
 /// `migrations`, `bluefox_embedded.<dir>.rs` for any other, which
@@ -193,15 +198,26 @@ impl Builder {
     /// report as `cargo::error=` lines (which fails the build) instead of returning it: what
     /// [`crate::configure`] does with `Builder::from_env()`.
     ///
-    /// When everything the last successful run read (model files, migrations, `.env`, the
-    /// variables, these settings) is byte for byte unchanged, its output is replayed instead
-    /// (see [`crate::cache`]): a build that only touched `main.rs` pays a few file reads.
+    /// When nothing the last successful run read has changed in a way that can change its output
+    /// (model files, migrations, `.env`, the variables, these settings, the names of the files
+    /// under `src` and those that mention `BluefoxBase`), its output is replayed instead (see
+    /// [`crate::cache`]): a build after an edit of `main.rs` pays a read of the files under
+    /// `src`, not a run. The replay says so on stderr, which `cargo build -vv` shows.
     pub fn configure(&self) {
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
         let settings = format!("{self:?}");
         let cache = match (&self.out_dir, &self.crate_dir) {
-            (Some(out_dir), Some(crate_dir)) => Some((Cache::new(out_dir), crate_dir)),
+            (Some(out_dir), Some(crate_dir)) => {
+                let migrations_dir = self
+                    .migrations_dir
+                    .as_deref()
+                    .unwrap_or(DEFAULT_MIGRATIONS_DIR);
+                Some((
+                    Cache::for_migrations_dir(out_dir, migrations_dir),
+                    crate_dir,
+                ))
+            }
             _ => None,
         };
         // Taken before anything is read: a file modified after it may not be what the run saw.
@@ -213,6 +229,8 @@ impl Builder {
             match cache.replay(read) {
                 Replay::Hit(output) => {
                     if out.write_all(&output).is_ok() {
+                        // Shown by `cargo build -vv` only: why this run was so quick.
+                        eprintln!("{REPLAYED}");
                         return;
                     }
                 }
@@ -228,23 +246,23 @@ impl Builder {
         if let (Ok(generated), Some((cache, crate_dir))) = (&result, &cache) {
             // The inputs the replay check read serve again when this run's rerun set is the
             // stored run's (the usual case): no third read of every file.
+            let paths = generated.rerun_paths();
             let inputs = match read_on_miss {
                 Some(read)
-                    if read.paths == generated.rerun_if_changed
-                        && read.env_vars == generated.rerun_if_env_changed =>
+                    if read.paths == paths && read.env_vars == generated.rerun_if_env_changed =>
                 {
                     read.inputs
                 }
                 _ => Inputs::read(
                     crate_dir,
                     &settings,
-                    &generated.rerun_if_changed,
+                    &paths,
                     &generated.rerun_if_env_changed,
                 ),
             };
             let stored = Stored {
                 inputs,
-                paths: generated.rerun_if_changed.clone(),
+                paths,
                 env_vars: generated.rerun_if_env_changed.clone(),
                 file_name: generated.file_name.clone(),
                 output: buffer,
@@ -455,10 +473,12 @@ impl Builder {
     /// anything.
     ///
     /// The rerun set is `src` (a directory, so new files anywhere in it are seen), each model
-    /// file, the migrations directory and each `.env` that exists, relative to the crate root;
-    /// plus `MODELS_MODULE` and `DATABASE_URL`. The migrations directory is listed even before
-    /// it exists, so its creation is seen; until then cargo counts the missing path as changed
-    /// and reruns the build script on every build.
+    /// file, the migrations directory and the `.env` of the crate root and of the workspace
+    /// root, relative to the crate root; plus `MODELS_MODULE` and `DATABASE_URL`. Those that
+    /// exist are [`Generated::rerun_if_changed`]; those that do not yet (no migrations before
+    /// the first `bluefox make`, no `.env`) are [`Generated::rerun_if_created`], which
+    /// [`Builder::run`] watches through a directory in OUT_DIR (see [`crate::watch`]) so that
+    /// a build where none appeared does not run the build script.
     ///
     /// # Errors
     ///
@@ -471,26 +491,36 @@ impl Builder {
                 dialect,
             )
         })?;
-        let mut rerun_if_changed: Vec<String> = project
-            .dotenv_files
-            .iter()
-            .map(|f| f.rel_path.clone())
+        // Every `.env` that would apply, read or not: one that appears changes what is read.
+        let dotenv_candidates = env::dotenv_candidates(&project.crate_dir)?;
+        let mut paths: Vec<String> = dotenv_candidates
+            .into_iter()
+            .map(|f| f.rel_path)
+            .chain(project.dotenv_files.iter().map(|f| f.rel_path.clone()))
             .chain([project.migrations_dir.clone(), "src".to_string()])
             .chain(project.discovery.files.iter().cloned())
             .collect();
-        rerun_if_changed.sort();
-        rerun_if_changed.dedup();
+        paths.sort();
+        paths.dedup();
+        // A path that appeared since it was read is listed as existing: newer than this run's
+        // start, it reruns the next build.
+        let (rerun_if_changed, rerun_if_created) = paths
+            .into_iter()
+            .partition(|path| project.crate_dir.join(path).exists());
         Ok(Generated {
             file_name: embedded_file_name(&project.migrations_dir),
             code,
             warnings: project.warnings,
             rerun_if_changed,
+            rerun_if_created,
+            creation_watch: None,
             rerun_if_env_changed: vec![MODELS_MODULE.to_string(), DATABASE_URL.to_string()],
         })
     }
 
     /// [`Builder::generate`], then writes the file into OUT_DIR (only when its bytes changed, so
-    /// nothing downstream recompiles for nothing) and prints the `cargo:` lines to stdout.
+    /// nothing downstream recompiles for nothing), makes the watch directory for the inputs that
+    /// do not exist yet ([`crate::watch`]), and prints the `cargo:` lines to stdout.
     ///
     /// # Errors
     ///
@@ -506,11 +536,19 @@ impl Builder {
     ///
     /// As [`Builder::run`].
     pub fn run_to(&self, out: &mut impl Write) -> Result<Generated, Error> {
-        let generated = self.generate()?;
+        let mut generated = self.generate()?;
         let out_dir = self
             .out_dir
             .as_deref()
             .ok_or(Error::MissingEnv { name: "OUT_DIR" })?;
+        let watch_dir = out_dir.join(watch::dir_name(&generated.file_name));
+        if generated.rerun_if_created.is_empty() {
+            watch::remove(&watch_dir);
+        } else if let Some(shown) = watch_dir.to_str() {
+            if watch::prepare(&watch_dir, self.dir()?, &generated.rerun_if_created) {
+                generated.creation_watch = Some(shown.to_string());
+            }
+        }
         let path = out_dir.join(&generated.file_name);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|source| Error::Io {

@@ -153,8 +153,9 @@ fn models_module_in_dotenv_skips_the_convention() {
     let generated = Builder::new().crate_dir(tmp.path()).generate().unwrap();
     assert_eq!(
         generated.rerun_if_changed,
-        [".env", "migrations", "src", "src/db/models.rs"]
+        [".env", "src", "src/db/models.rs"]
     );
+    assert_eq!(generated.rerun_if_created, ["migrations"]);
     let warnings: Vec<String> = generated.warnings.iter().map(|w| w.to_string()).collect();
     assert_eq!(
         warnings,
@@ -236,6 +237,108 @@ fn run_writes_only_when_bytes_change() {
     assert_ne!(fs::metadata(&file).unwrap().modified().unwrap(), old);
 }
 
+/// The `rerun-if-changed` paths `run_to` printed.
+fn rerun_lines(out: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(out)
+        .lines()
+        .filter_map(|l| l.strip_prefix("cargo:rerun-if-changed="))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The links in a watch directory: name -> target.
+#[cfg(unix)]
+fn links(dir: &Path) -> Vec<(String, std::path::PathBuf)> {
+    let mut links: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                fs::read_link(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    links.sort();
+    links
+}
+
+#[cfg(unix)]
+#[test]
+fn missing_inputs_are_watched_for_their_creation_not_listed() {
+    let tmp = app(&[("src/models.rs", USERS)]);
+    let crate_dir = tmp.path();
+    let out_dir = tempfile::tempdir().unwrap();
+    let watch = out_dir.path().join("bluefox_embedded.watch");
+    let builder = Builder::new().crate_dir(crate_dir).out_dir(out_dir.path());
+
+    // No migrations, no .env: neither is a rerun path (cargo would count it as changed on
+    // every build); the watch directory in OUT_DIR stands for both.
+    let mut out = Vec::new();
+    let generated = builder.run_to(&mut out).unwrap();
+    let watch_line = watch.to_str().unwrap().to_string();
+    assert_eq!(rerun_lines(&out), ["src", "src/models.rs", &watch_line]);
+    assert_eq!(generated.rerun_paths(), rerun_lines(&out));
+    assert_eq!(generated.rerun_if_created, [".env", "migrations"]);
+    assert_eq!(
+        links(&watch),
+        [
+            (".env".to_string(), crate_dir.join(".env")),
+            ("migrations".to_string(), crate_dir.join("migrations")),
+        ]
+    );
+    let long_ago = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(86_400);
+    assert_eq!(fs::metadata(&watch).unwrap().modified().unwrap(), long_ago);
+
+    // The first migration: listed itself; the watch keeps standing for .env.
+    write(crate_dir, "migrations/V1__a.sql", "SELECT 1;\n");
+    let mut out = Vec::new();
+    builder.run_to(&mut out).unwrap();
+    assert_eq!(
+        rerun_lines(&out),
+        ["migrations", "src", "src/models.rs", &watch_line]
+    );
+    assert_eq!(
+        links(&watch),
+        [(".env".to_string(), crate_dir.join(".env"))]
+    );
+    assert_eq!(fs::metadata(&watch).unwrap().modified().unwrap(), long_ago);
+
+    // Nothing missing: no watch directory.
+    write(crate_dir, ".env", "DATABASE_URL=postgres://localhost/x\n");
+    let mut out = Vec::new();
+    builder.run_to(&mut out).unwrap();
+    assert_eq!(
+        rerun_lines(&out),
+        [".env", "migrations", "src", "src/models.rs"]
+    );
+    assert!(!watch.exists());
+
+    // Another migrations directory has a watch directory of its own.
+    let sqlite = builder.clone().migrations_dir("migrations-sqlite");
+    let mut out = Vec::new();
+    sqlite.run_to(&mut out).unwrap();
+    let sqlite_watch = out_dir
+        .path()
+        .join("bluefox_embedded.migrations-sqlite.watch");
+    assert_eq!(
+        rerun_lines(&out),
+        [
+            ".env",
+            "src",
+            "src/models.rs",
+            sqlite_watch.to_str().unwrap()
+        ]
+    );
+    assert_eq!(
+        links(&sqlite_watch),
+        [(
+            "migrations-sqlite".to_string(),
+            crate_dir.join("migrations-sqlite")
+        )]
+    );
+}
+
 #[test]
 fn workspace_dotenv_is_watched_relative_to_the_crate() {
     let tmp = tempfile::tempdir().unwrap();
@@ -256,8 +359,10 @@ fn workspace_dotenv_is_watched_relative_to_the_crate() {
     let generated = Builder::new().crate_dir(&web).generate().unwrap();
     assert_eq!(
         generated.rerun_if_changed,
-        ["../../.env", "migrations", "src", "src/db/models.rs"]
+        ["../../.env", "src", "src/db/models.rs"]
     );
+    // The crate's own .env and migrations do not exist yet: watched for their creation.
+    assert_eq!(generated.rerun_if_created, [".env", "migrations"]);
     assert_eq!(
         generated.rerun_if_env_changed,
         ["MODELS_MODULE", "DATABASE_URL"]
@@ -385,7 +490,7 @@ fn errors_keep_their_order_though_models_and_migrations_are_read_at_once() {
     write(tmp.path(), "src/models/m03.rs", "");
     write(tmp.path(), "src/models/m08.rs", "");
     let err = builder.generate().unwrap_err();
-    assert!(matches!(err, Error::MigrationFile(_)), "{err:?}");
+    assert!(matches!(err, Error::MigrationFile { .. }), "{err:?}");
     // And the models, read by two threads, keep file order.
     fs::remove_file(tmp.path().join("migrations/V1__bad.sql")).unwrap();
     let project = builder.load().unwrap();

@@ -1,14 +1,25 @@
 //! Replaying the build script's last output when nothing it reads has changed.
 //!
 //! cargo reruns the build script whenever anything under `src` changes (the rerun set must
-//! include `src` so new model files and stray `BluefoxBase` structs are seen), so touching
+//! include `src` so new model files and stray `BluefoxBase` structs are seen), so editing
 //! `main.rs` reruns it. Parsing every model, reading every migration and rendering the embedded
 //! file then costs hundreds of milliseconds on every incremental build. Instead, the script keeps
-//! in OUT_DIR the exact bytes of everything it read last time (every file under each
-//! `rerun-if-changed` path, the `rerun-if-env-changed` variables, the builder's settings and the
-//! build script binary itself) with the lines it printed; when the same bytes are read again it
-//! prints those lines and stops. The comparison is byte for byte, never by time stamp or hash,
-//! so a replay is exactly the output a full run would give.
+//! in OUT_DIR a key of what it read last time, with the lines it printed; when it reads the same
+//! key again it prints those lines and stops.
+//!
+//! The key holds, for every file under each `rerun-if-changed` path (directories are walked in
+//! sorted order), its path, its length and a 128-bit SipHash-1-3 digest of its bytes (never a
+//! time stamp, so a touched file still replays and a changed one never does); the values of the
+//! `rerun-if-env-changed` variables and the builder's settings as digests (so a password in
+//! `DATABASE_URL` is never written to disk); and the build script binary's size and time stamp.
+//!
+//! One kind of file counts by less than its bytes: a `.rs` file met while walking a directory
+//! (every file under `src`) counts by its path and whether it mentions `BluefoxBase`, and by its
+//! length and digest only when it does (or is not UTF-8). That is all a full run reads of such a
+//! file: the lint for stray `BluefoxBase` structs passes over a file that does not mention the
+//! name, and the model files, every byte of which counts, are `rerun-if-changed` paths of their
+//! own. So an edit of `main.rs` that adds no `BluefoxBase` replays, and a replay is still exactly
+//! the output a full run would give.
 
 use std::fs;
 use std::io;
@@ -18,18 +29,22 @@ use std::time::SystemTime;
 /// The cache file inside OUT_DIR.
 pub const CACHE_FILE_NAME: &str = "bluefox_build.cache";
 
-const MAGIC: &[u8] = b"bluefox-build cache 1\n";
+const MAGIC: &[u8] = b"bluefox-build cache 2\n";
 
-/// What decides a build script's output, read from disk and the environment.
+/// What a `.rs` file under a walked directory counts as when it does not mention `BluefoxBase`.
+const RS_WITHOUT_MODELS: &[u8] = b"\0rs without BluefoxBase";
+
+/// What decides a build script's output, read from disk and the environment: a key of a few
+/// dozen bytes per file, not the files' bytes.
 #[derive(Debug, Clone)]
 pub struct Inputs {
-    bytes: Vec<u8>,
+    key: Vec<u8>,
     newest: Option<SystemTime>,
 }
 
 impl PartialEq for Inputs {
     fn eq(&self, other: &Inputs) -> bool {
-        self.bytes == other.bytes
+        self.key == other.key
     }
 }
 
@@ -38,55 +53,57 @@ impl Eq for Inputs {}
 impl Inputs {
     /// Reads the inputs: `settings` (the builder's configuration, as text), the build script
     /// binary's size and time stamp, the values of `env_vars`, and every file under each of
-    /// `paths` (relative to `crate_dir`; directories are walked, in sorted order).
+    /// `paths` (relative to `crate_dir`, or absolute; directories are walked, in sorted order).
     ///
-    /// The settings and the variables' values are kept only as a 64-bit hash, so a password in
+    /// The settings and the variables' values are kept only as digests, so a password in
     /// `DATABASE_URL` is never written to the cache file.
     pub fn read(crate_dir: &Path, settings: &str, paths: &[String], env_vars: &[String]) -> Inputs {
         let mut inputs = Inputs {
-            bytes: Vec::with_capacity(1 << 20),
+            key: Vec::with_capacity(4096),
             newest: None,
         };
-        let bytes = &mut inputs.bytes;
-        push(bytes, &digest(settings.as_bytes()));
+        let key = &mut inputs.key;
+        push(key, &digest(settings.as_bytes()));
         let exe = std::env::current_exe().and_then(fs::metadata);
         let exe_id = match exe {
             Ok(meta) => format!("{} {:?}", meta.len(), meta.modified().ok()),
             Err(_) => "unknown".to_string(),
         };
-        push(bytes, exe_id.as_bytes());
+        push(key, exe_id.as_bytes());
         for name in env_vars {
-            push(bytes, name.as_bytes());
+            push(key, name.as_bytes());
             match std::env::var_os(name) {
-                Some(value) => push(bytes, &digest(value.as_encoded_bytes())),
-                None => push(bytes, b"\0unset"),
+                Some(value) => push(key, &digest(value.as_encoded_bytes())),
+                None => push(key, b"\0unset"),
             }
         }
         for path in paths {
-            inputs.add_path(&crate_dir.join(path), path);
+            inputs.add_path(&crate_dir.join(path), path, false);
         }
         inputs
     }
 
     /// Whether every file read was last modified before `time` (so none changed while the run
-    /// that started then was reading it, and these bytes are the ones it saw).
+    /// that started then was reading it, and this key is of what it saw).
     pub fn all_older_than(&self, time: SystemTime) -> bool {
         self.newest.is_none_or(|newest| newest < time)
     }
 
-    fn add_path(&mut self, full: &Path, shown: &str) {
-        push(&mut self.bytes, shown.as_bytes());
+    /// Adds a path: a file by its content, a directory by its entries; `walked` when it was met
+    /// while walking a directory.
+    fn add_path(&mut self, full: &Path, shown: &str, walked: bool) {
+        push(&mut self.key, shown.as_bytes());
         let meta = match fs::metadata(full) {
             Ok(meta) => meta,
-            Err(_) => return push(&mut self.bytes, b"\0missing"),
+            Err(_) => return push(&mut self.key, b"\0missing"),
         };
         if let Ok(modified) = meta.modified() {
             self.newest = Some(self.newest.map_or(modified, |n| n.max(modified)));
         }
         if !meta.is_dir() {
             match fs::read(full) {
-                Ok(content) => push(&mut self.bytes, &content),
-                Err(_) => push(&mut self.bytes, b"\0unreadable"),
+                Ok(content) => self.add_content(&content, walked && shown.ends_with(".rs")),
+                Err(_) => push(&mut self.key, b"\0unreadable"),
             }
             return;
         }
@@ -95,21 +112,39 @@ impl Inputs {
                 .flatten()
                 .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
                 .collect(),
-            Err(_) => return push(&mut self.bytes, b"\0unreadable"),
+            Err(_) => return push(&mut self.key, b"\0unreadable"),
         };
         entries.sort();
-        push(&mut self.bytes, b"\0dir");
+        push(&mut self.key, b"\0dir");
         for (name, path) in entries {
-            self.add_path(&path, &format!("{shown}/{name}"));
+            self.add_path(&path, &format!("{shown}/{name}"), true);
         }
+    }
+
+    /// Adds a file's content: its length and digest, or for a `.rs` file under a walked
+    /// directory (`stray_scan`) that does not mention `BluefoxBase`, only that.
+    fn add_content(&mut self, content: &[u8], stray_scan: bool) {
+        if stray_scan {
+            let no_models = std::str::from_utf8(content)
+                .is_ok_and(|text| !crate::model::mentions_bluefox_base(text));
+            if no_models {
+                return push(&mut self.key, RS_WITHOUT_MODELS);
+            }
+        }
+        let mut field = [0u8; 24];
+        field[..8].copy_from_slice(&(content.len() as u64).to_le_bytes());
+        field[8..].copy_from_slice(&digest(content));
+        push(&mut self.key, &field);
     }
 }
 
-fn digest(value: &[u8]) -> [u8; 8] {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::hash::DefaultHasher::new();
-    value.hash(&mut hasher);
-    hasher.finish().to_le_bytes()
+/// A 128-bit SipHash-1-3 digest: the same bytes give the same digest on every run and platform.
+fn digest(value: &[u8]) -> [u8; 16] {
+    use siphasher::sip128::{Hasher128, SipHasher13};
+    use std::hash::Hasher;
+    let mut hasher = SipHasher13::new();
+    hasher.write(value);
+    hasher.finish128().as_bytes()
 }
 
 /// Appends a length-prefixed field, so two different sequences never give the same bytes.
@@ -171,15 +206,29 @@ pub struct Stored {
 }
 
 impl Cache {
-    /// The cache in `out_dir`.
+    /// The cache in `out_dir` of a build script that embeds the default migrations directory.
     pub fn new(out_dir: &Path) -> Cache {
         Cache {
             path: out_dir.join(CACHE_FILE_NAME),
         }
     }
 
-    /// The stored output, when the stored inputs are byte for byte what `read` reads now (given
-    /// the stored paths and variables) and the generated file is still there.
+    /// The cache in `out_dir` for the migrations directory `migrations_dir`:
+    /// [`CACHE_FILE_NAME`] for the default one, `bluefox_build.<dir>.cache` for another, so a
+    /// build script that embeds two directories (one per dialect) keeps a cache for each instead
+    /// of each run replacing the other's.
+    pub fn for_migrations_dir(out_dir: &Path, migrations_dir: &str) -> Cache {
+        if migrations_dir == crate::DEFAULT_MIGRATIONS_DIR {
+            return Cache::new(out_dir);
+        }
+        let name = migrations_dir.replace(['/', '\\'], "%");
+        Cache {
+            path: out_dir.join(format!("bluefox_build.{name}.cache")),
+        }
+    }
+
+    /// The stored output, when the stored inputs are what `read` reads now (given the stored
+    /// paths and variables) and the generated file is still there.
     pub fn replay(&self, read: impl FnOnce(&[String], &[String]) -> Inputs) -> Replay {
         let Some(stored) = self.load() else {
             return Replay::Miss(None);
@@ -209,7 +258,7 @@ impl Cache {
         push(&mut bytes, stored.paths.join("\n").as_bytes());
         push(&mut bytes, stored.env_vars.join("\n").as_bytes());
         push(&mut bytes, stored.file_name.as_bytes());
-        push(&mut bytes, &stored.inputs.bytes);
+        push(&mut bytes, &stored.inputs.key);
         push(&mut bytes, &stored.output);
         fs::write(&self.path, bytes)
     }
@@ -235,7 +284,7 @@ impl Cache {
         let env_vars = lines(field()?)?;
         let file_name = String::from_utf8(field()?).ok()?;
         let inputs = Inputs {
-            bytes: field()?,
+            key: field()?,
             newest: None,
         };
         let output = field()?;
@@ -267,13 +316,19 @@ mod tests {
         (dir, crate_dir, out_dir)
     }
 
+    /// The rerun set a build script prints for `setup`: the directories and the model file.
+    fn paths() -> Vec<String> {
+        ["migrations", "src", "src/models/a.rs"]
+            .map(str::to_string)
+            .to_vec()
+    }
+
     fn store(crate_dir: &Path, cache: &Cache) {
-        let paths = vec!["migrations".to_string(), "src".to_string()];
         let env_vars = vec!["BLUEFOX_CACHE_TEST_UNSET".to_string()];
-        let inputs = Inputs::read(crate_dir, "settings", &paths, &env_vars);
+        let inputs = Inputs::read(crate_dir, "settings", &paths(), &env_vars);
         cache
             .store(&Stored {
-                paths,
+                paths: paths(),
                 env_vars,
                 file_name: "gen.rs".into(),
                 inputs,
@@ -283,7 +338,7 @@ mod tests {
     }
 
     #[test]
-    fn replays_only_while_every_input_byte_is_the_same() {
+    fn replays_only_while_every_input_is_the_same() {
         let (_dir, crate_dir, out_dir) = setup();
         let cache = Cache::new(&out_dir);
         let read = |p: &[String], e: &[String]| Inputs::read(&crate_dir, "settings", p, e);
@@ -308,6 +363,114 @@ mod tests {
         assert!(cache.replay(read).output().is_some());
         fs::remove_file(out_dir.join("gen.rs")).unwrap();
         assert_eq!(cache.replay(read).output(), None);
+    }
+
+    #[test]
+    fn a_change_of_the_same_length_misses() {
+        let (_dir, crate_dir, out_dir) = setup();
+        let cache = Cache::new(&out_dir);
+        let read = |p: &[String], e: &[String]| Inputs::read(&crate_dir, "settings", p, e);
+        store(&crate_dir, &cache);
+        fs::write(crate_dir.join("migrations/V1__a.sql"), "SELECT 2;\n").unwrap();
+        assert_eq!(cache.replay(read).output(), None);
+        fs::write(crate_dir.join("migrations/V1__a.sql"), "SELECT 1;\n").unwrap();
+        assert!(
+            cache.replay(read).output().is_some(),
+            "the same bytes again"
+        );
+        fs::write(crate_dir.join("src/models/a.rs"), "struct Z;\n").unwrap();
+        assert_eq!(cache.replay(read).output(), None);
+    }
+
+    #[test]
+    fn a_file_under_src_counts_only_by_what_the_stray_lint_reads() {
+        let (_dir, crate_dir, out_dir) = setup();
+        let cache = Cache::new(&out_dir);
+        let read = |p: &[String], e: &[String]| Inputs::read(&crate_dir, "settings", p, e);
+        fs::write(
+            crate_dir.join("src/lib.rs"),
+            "#[derive(BluefoxBase)]\npub struct Orphan { id: i64 }\n",
+        )
+        .unwrap();
+        store(&crate_dir, &cache);
+        // An edit of main.rs that adds no BluefoxBase: a full run would print the same.
+        fs::write(
+            crate_dir.join("src/main.rs"),
+            "fn main() {\n    println!(\"hi\");\n}\n",
+        )
+        .unwrap();
+        assert!(cache.replay(read).output().is_some());
+        // A file that mentions BluefoxBase counts by its bytes: the lint parses it.
+        fs::write(
+            crate_dir.join("src/lib.rs"),
+            "#[derive(BluefoxBase)]\npub struct Orphan { id: i32 }\n",
+        )
+        .unwrap();
+        assert_eq!(cache.replay(read).output(), None);
+        store(&crate_dir, &cache);
+        // So does main.rs once it mentions the name, and a new file, and a file that is not
+        // UTF-8 (a full run stops on it).
+        fs::write(
+            crate_dir.join("src/main.rs"),
+            "// BluefoxBase\nfn main() {}\n",
+        )
+        .unwrap();
+        assert_eq!(cache.replay(read).output(), None);
+        store(&crate_dir, &cache);
+        fs::write(crate_dir.join("src/util.rs"), "pub fn f() {}\n").unwrap();
+        assert_eq!(cache.replay(read).output(), None);
+        store(&crate_dir, &cache);
+        fs::write(crate_dir.join("src/util.rs"), b"pub fn f() {}\xff\n").unwrap();
+        assert_eq!(cache.replay(read).output(), None);
+        store(&crate_dir, &cache);
+        fs::write(crate_dir.join("src/util.rs"), b"pub fn f() {}\xfe\n").unwrap();
+        assert_eq!(cache.replay(read).output(), None);
+    }
+
+    #[test]
+    fn the_cache_file_holds_digests_not_file_bytes() {
+        let (_dir, crate_dir, out_dir) = setup();
+        let big = "// BluefoxBase\n".repeat(100_000);
+        fs::write(crate_dir.join("src/big.rs"), &big).unwrap();
+        fs::write(crate_dir.join("migrations/V2__big.sql"), &big).unwrap();
+        let cache = Cache::new(&out_dir);
+        store(&crate_dir, &cache);
+        let size = fs::metadata(out_dir.join(CACHE_FILE_NAME)).unwrap().len();
+        assert!(
+            size < 4096,
+            "{size} bytes for {} bytes of input",
+            2 * big.len()
+        );
+        let stored = cache.load().unwrap();
+        assert!(
+            !stored
+                .inputs
+                .key
+                .windows(14)
+                .any(|w| w == b"// BluefoxBase"),
+            "file bytes in the cache"
+        );
+        let read = |p: &[String], e: &[String]| Inputs::read(&crate_dir, "settings", p, e);
+        assert!(cache.replay(read).output().is_some());
+        fs::write(crate_dir.join("src/big.rs"), big.replacen("//", "/*", 1)).unwrap();
+        assert_eq!(cache.replay(read).output(), None);
+    }
+
+    #[test]
+    fn two_migrations_directories_keep_a_cache_each() {
+        let (_dir, crate_dir, out_dir) = setup();
+        let read = |p: &[String], e: &[String]| Inputs::read(&crate_dir, "settings", p, e);
+        let default = Cache::for_migrations_dir(&out_dir, "migrations");
+        assert_eq!(default.path, out_dir.join(CACHE_FILE_NAME));
+        store(&crate_dir, &default);
+        let sqlite = Cache::for_migrations_dir(&out_dir, "migrations-sqlite");
+        assert_eq!(sqlite.replay(read).output(), None);
+        store(&crate_dir, &sqlite);
+        assert!(out_dir
+            .join("bluefox_build.migrations-sqlite.cache")
+            .is_file());
+        assert!(default.replay(read).output().is_some());
+        assert!(sqlite.replay(read).output().is_some());
     }
 
     #[test]

@@ -69,7 +69,7 @@ pub struct ColumnData {
 /// snapshot text stand as a placeholder; the arrays are then written in place of them, in the
 /// layout prettyplease gives such arrays (every struct literal broken one field per line, a
 /// call broken when it passes the margin). SQL and the snapshot text are raw string literals
-/// when they can be (see [`push_str_literal`]), every other string is spelled as
+/// when they can be (see `push_str_literal`), every other string is spelled as
 /// [`proc_macro2::Literal::string`] spells it. The bytes are those prettyplease prints for the
 /// whole item built from the same literals (a test compares them), without parsing and
 /// re-printing 1000 migrations of static data, which took most of a build script's first run.

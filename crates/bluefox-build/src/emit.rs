@@ -16,16 +16,44 @@ pub struct Generated {
     pub code: String,
     /// The warnings, sorted.
     pub warnings: Vec<Warning>,
-    /// Paths for `cargo:rerun-if-changed`, relative to the crate root (cargo resolves them
-    /// against the package root), sorted.
+    /// Paths for `cargo:rerun-if-changed` that exist, relative to the crate root (cargo resolves
+    /// them against the package root), sorted.
     pub rerun_if_changed: Vec<String>,
+    /// Inputs that do not exist yet, whose creation must rerun the build script (the migrations
+    /// directory before the first migration, a `.env` nobody has written), relative to the crate
+    /// root, sorted.
+    pub rerun_if_created: Vec<String>,
+    /// The directory in OUT_DIR that stands for [`Generated::rerun_if_created`] (see
+    /// [`crate::watch`]), as an absolute path: set by [`Builder::run`](crate::Builder::run)
+    /// when it could make one. Without it the missing migrations directory is printed itself
+    /// (cargo then reruns the build script on every build until it exists: its creation must
+    /// be seen) and a missing `.env` is not watched (printing it would rerun the script of every
+    /// crate that has none on every build).
+    pub creation_watch: Option<String>,
     /// Variables for `cargo:rerun-if-env-changed`, in a fixed order.
     pub rerun_if_env_changed: Vec<String>,
 }
 
 impl Generated {
-    /// Prints the `cargo:` lines: `rerun-if-env-changed`, then `rerun-if-changed`, then one
-    /// `warning` per warning.
+    /// Every path printed as `cargo:rerun-if-changed`, in order: [`Generated::rerun_if_changed`],
+    /// then the watch directory or, without one, each path of [`Generated::rerun_if_created`]
+    /// but a `.env`.
+    pub fn rerun_paths(&self) -> Vec<String> {
+        let mut paths = self.rerun_if_changed.clone();
+        match &self.creation_watch {
+            Some(dir) => paths.push(dir.clone()),
+            None => paths.extend(
+                self.rerun_if_created
+                    .iter()
+                    .filter(|path| Path::new(path).file_name() != Some(".env".as_ref()))
+                    .cloned(),
+            ),
+        }
+        paths
+    }
+
+    /// Prints the `cargo:` lines: `rerun-if-env-changed`, then `rerun-if-changed` (each of
+    /// [`Generated::rerun_paths`]), then one `warning` per warning.
     ///
     /// # Errors
     ///
@@ -34,7 +62,7 @@ impl Generated {
         for name in &self.rerun_if_env_changed {
             writeln!(out, "cargo:rerun-if-env-changed={name}")?;
         }
-        for path in &self.rerun_if_changed {
+        for path in self.rerun_paths() {
             writeln!(out, "cargo:rerun-if-changed={path}")?;
         }
         for warning in &self.warnings {
@@ -76,7 +104,9 @@ mod tests {
                 Warning::at(WarningKind::WrongBase, "src/models.rs", Some(3), "Model a"),
                 Warning::new(WarningKind::PendingChange, "two\nlines"),
             ],
-            rerun_if_changed: vec!["migrations".into(), "src".into()],
+            rerun_if_changed: vec!["src".into()],
+            rerun_if_created: vec!["../.env".into(), ".env".into(), "migrations".into()],
+            creation_watch: None,
             rerun_if_env_changed: vec!["MODELS_MODULE".into(), "DATABASE_URL".into()],
         };
         let mut out = Vec::new();
@@ -85,10 +115,19 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "cargo:rerun-if-env-changed=MODELS_MODULE\n\
              cargo:rerun-if-env-changed=DATABASE_URL\n\
-             cargo:rerun-if-changed=migrations\n\
              cargo:rerun-if-changed=src\n\
+             cargo:rerun-if-changed=migrations\n\
              cargo:warning=bluefox: src/models.rs:3: Model a\n\
              cargo:warning=bluefox: two lines\n"
+        );
+        // With a watch directory, it stands for the missing paths.
+        let watched = Generated {
+            creation_watch: Some("/out/bluefox_embedded.watch".into()),
+            ..generated
+        };
+        assert_eq!(
+            watched.rerun_paths(),
+            ["src", "/out/bluefox_embedded.watch"]
         );
     }
 

@@ -56,6 +56,20 @@ pub struct DotEnvFile {
 ///
 /// [`Error::Io`] when a `Cargo.toml` on the way up cannot be read.
 pub fn dotenv_files(crate_dir: &Path) -> Result<Vec<DotEnvFile>, Error> {
+    Ok(dotenv_candidates(crate_dir)?
+        .into_iter()
+        .filter(|file| file.abs_path.is_file())
+        .collect())
+}
+
+/// Where `.env` files would apply to a crate, whether they exist or not: the crate root, then
+/// the workspace root when that is another directory. A build script watches those that do not
+/// exist yet for their creation.
+///
+/// # Errors
+///
+/// [`Error::Io`] when a `Cargo.toml` on the way up cannot be read.
+pub fn dotenv_candidates(crate_dir: &Path) -> Result<Vec<DotEnvFile>, Error> {
     let mut dirs = vec![(String::new(), crate_dir.to_path_buf())];
     if let Some((depth, root)) = workspace_root(crate_dir)? {
         if depth > 0 {
@@ -68,7 +82,6 @@ pub fn dotenv_files(crate_dir: &Path) -> Result<Vec<DotEnvFile>, Error> {
             rel_path: format!("{prefix}.env"),
             abs_path: dir.join(".env"),
         })
-        .filter(|file| file.abs_path.is_file())
         .collect())
 }
 

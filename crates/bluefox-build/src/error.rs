@@ -2,6 +2,7 @@
 //! its place, the offending line, and the fix.
 
 use bluefox_core::migration_file::MigrationFileError;
+use bluefox_core::snapshot::{SnapshotError, SNAPSHOT_FILE_NAME};
 use std::path::Path;
 
 /// Why bluefox-build could not generate. Every message names the file (and line, where there is
@@ -51,8 +52,13 @@ pub enum Error {
     #[error("{0}")]
     Model(Box<crate::model::ModelError>),
     /// A migration file is malformed (its message names the file and line).
-    #[error("{0}")]
-    MigrationFile(#[from] MigrationFileError),
+    #[error("{source}")]
+    MigrationFile {
+        /// The file and line, when the error is about a line (not the file name).
+        place: Option<Place>,
+        /// What is wrong with it.
+        source: MigrationFileError,
+    },
     /// The migrations do not form a valid set (two with one version).
     #[error("{0}")]
     MigrationSet(#[from] bluefox_core::migration_set::MigrationSetError),
@@ -61,8 +67,10 @@ pub enum Error {
     Snapshot {
         /// The migrations directory, relative to the crate root.
         dir: String,
+        /// The snapshot file and the line (and column) at fault, when the error has one.
+        place: Option<Place>,
         /// What is wrong with it.
-        source: bluefox_core::snapshot::SnapshotError,
+        source: SnapshotError,
     },
     /// The migrations of a directory are written for one dialect and would be embedded for
     /// another (a `DATABASE_URL` or [`Builder::dialect`](crate::Builder::dialect) that disagrees
@@ -96,6 +104,19 @@ impl From<crate::model::ModelError> for Error {
     }
 }
 
+/// The place comes from the error's own fields: the file it was parsed as (the path relative to
+/// the crate root, as [`crate::migrations::read`] names it) and the line.
+impl From<MigrationFileError> for Error {
+    fn from(source: MigrationFileError) -> Error {
+        let place = source.line().map(|line| Place {
+            file: source.file().to_string(),
+            line,
+            column: None,
+        });
+        Error::MigrationFile { place, source }
+    }
+}
+
 /// Where an error points: a file relative to the crate root, a 1-based line and maybe a column.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Place {
@@ -108,17 +129,49 @@ pub struct Place {
 }
 
 impl Error {
-    /// Where the error points, read from the `file:line[:column]: ` that starts its message.
-    pub fn place(&self) -> Option<Place> {
-        if let Error::Model(err) = self {
-            let location = err.location();
-            return Some(Place {
-                file: location.file.clone(),
-                line: location.line,
-                column: Some(location.column),
-            });
+    /// A malformed snapshot of the migrations directory `dir` (relative to the crate root), with
+    /// the place the snapshot error carries.
+    pub fn snapshot(dir: &str, source: SnapshotError) -> Error {
+        let at = |line: usize, column: Option<usize>| {
+            Some(Place {
+                file: format!("{dir}/{SNAPSHOT_FILE_NAME}"),
+                line,
+                column,
+            })
+        };
+        let place = match &source {
+            SnapshotError::Malformed { line, column, .. } => at(*line, Some(*column)),
+            SnapshotError::MergeConflict { line } => at(*line, None),
+            _ => None,
+        };
+        Error::Snapshot {
+            dir: dir.to_string(),
+            place,
+            source,
         }
-        parse_place(&self.to_string())
+    }
+
+    /// Where the error points: the file (relative to the crate root), line and column its
+    /// variant carries; `None` for an error about no line of a file.
+    pub fn place(&self) -> Option<Place> {
+        match self {
+            Error::Model(err) => {
+                let location = err.location();
+                Some(Place {
+                    file: location.file.clone(),
+                    line: location.line,
+                    column: Some(location.column),
+                })
+            }
+            Error::MigrationFile { place, .. } | Error::Snapshot { place, .. } => place.clone(),
+            Error::MissingEnv { .. }
+            | Error::Io { .. }
+            | Error::DotEnv { .. }
+            | Error::ModelsModuleUnresolved { .. }
+            | Error::MigrationSet(_)
+            | Error::DialectMismatch { .. }
+            | Error::Codegen(_) => None,
+        }
     }
 
     /// The fix, when the message does not already end with one.
@@ -169,59 +222,55 @@ impl Error {
     }
 }
 
-/// Reads `file:line[:column]: ` at the start of a message.
-fn parse_place(message: &str) -> Option<Place> {
-    let (head, _) = message.split_once(": ")?;
-    let mut parts = head.rsplitn(3, ':');
-    let last = parts.next()?;
-    let middle = parts.next()?;
-    match parts.next() {
-        Some(file) if middle.parse::<usize>().is_ok() && last.parse::<usize>().is_ok() => {
-            Some(Place {
-                file: file.to_string(),
-                line: middle.parse().ok()?,
-                column: last.parse().ok(),
-            })
-        }
-        _ => {
-            let line = last.parse().ok()?;
-            let file = head.rsplit_once(':')?.0.to_string();
-            (!file.contains(' ')).then_some(Place {
-                file,
-                line,
-                column: None,
-            })
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn place_is_read_from_the_message() {
-        assert_eq!(
-            parse_place("src/models.rs:12:5: unknown key"),
-            Some(Place {
-                file: "src/models.rs".into(),
-                line: 12,
-                column: Some(5)
-            })
+    fn place_is_the_variants_not_the_messages() {
+        // A message that starts like a place is not one: an I/O error has no line.
+        let io = Error::Io {
+            path: "notes:12".into(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "gone"),
+        };
+        assert!(io.to_string().starts_with("notes:12: "), "{io}");
+        assert_eq!(io.place(), None);
+        // A migration file error: its file and line, whatever the directory is called.
+        let err = Error::from(
+            bluefox_core::migration_file::MigrationFile::parse(
+                "migrations-sqlite/V1__a.sql",
+                "-- bluefox: a\nSELECT 1;\n-- bluefox:up\n",
+            )
+            .unwrap_err(),
         );
         assert_eq!(
-            parse_place("migrations/V1__a.sql:3: no `-- parent:` line"),
+            err.place(),
             Some(Place {
-                file: "migrations/V1__a.sql".into(),
-                line: 3,
+                file: "migrations-sqlite/V1__a.sql".into(),
+                line: 2,
                 column: None
             })
         );
-        assert_eq!(
-            parse_place("MODELS_MODULE=x (from .env) names no module: tried"),
-            None
+        // A bad file name has no line.
+        let err = Error::from(
+            bluefox_core::migration_file::MigrationFile::parse("migrations/V1.sql", "SELECT 1;")
+                .unwrap_err(),
         );
-        assert_eq!(parse_place("migrations/V1.sql: bad name"), None);
+        assert_eq!(err.place(), None);
+        // The snapshot: its file in the directory it was read from, line and column.
+        let source = bluefox_core::snapshot::Snapshot::from_text("{\n  nope").unwrap_err();
+        let err = Error::snapshot("migrations-sqlite", source);
+        let place = err.place().unwrap();
+        assert_eq!(place.file, "migrations-sqlite/bluefox_snapshot.json");
+        assert_eq!(place.line, 2);
+        assert!(place.column.is_some());
+        assert!(
+            err.to_string()
+                .starts_with("migrations-sqlite/bluefox_snapshot.json:2:"),
+            "{err}"
+        );
+        let err = Error::MissingEnv { name: "OUT_DIR" };
+        assert_eq!(err.place(), None);
     }
 
     #[test]
@@ -233,7 +282,7 @@ mod tests {
             "-- bluefox: a\nSELECT 1;\n-- bluefox:up\n",
         )
         .unwrap();
-        let err = Error::MigrationFile(
+        let err = Error::from(
             bluefox_core::migration_file::MigrationFile::parse(
                 "migrations/V1__a.sql",
                 "-- bluefox: a\nSELECT 1;\n-- bluefox:up\n",

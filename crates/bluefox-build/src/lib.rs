@@ -31,9 +31,29 @@
 //!    than one head, a file in `migrations/` that refinery would skip;
 //! 4. writes `bluefox_embedded.rs` into `OUT_DIR`: every migration (normalised SQL, checksum)
 //!    and the snapshot, as static data that `bluefox_runtime::embedded!()` hands to the app;
-//! 5. prints a complete `rerun-if-changed` set (`src`, each model file, `migrations`, each `.env`
-//!    that exists) and `rerun-if-env-changed` for `MODELS_MODULE` and `DATABASE_URL`, so a build
-//!    where none of those changed does not run the build script again.
+//! 5. prints a complete `rerun-if-changed` set (`src`, each model file, the migrations
+//!    directory, the `.env` of the crate root and of the workspace root) and
+//!    `rerun-if-env-changed` for `MODELS_MODULE` and `DATABASE_URL`, so a build where none of
+//!    those changed does not run the build script again.
+//!
+//! # When the build script reruns
+//!
+//! - An input that does not exist yet is watched for its creation, not listed: the migrations
+//!   directory before the first `bluefox make`, and a `.env` (crate root or workspace root) that
+//!   nobody has written. cargo counts a missing `rerun-if-changed` path as changed, which would
+//!   run the script and recompile the crate on every build; watching the crate directory instead
+//!   would rerun it for any file in it (cargo watches a directory by everything under it). So the
+//!   script keeps, in OUT_DIR, a directory of symbolic links to where the missing paths would be
+//!   ([`watch`]): a crate with no migrations yet is fresh on its second build, and the build after
+//!   `bluefox make` (or after a `.env` appears, which may set `MODELS_MODULE` or `DATABASE_URL`)
+//!   runs the script again. Where there are no symbolic links (outside Unix) a missing
+//!   migrations directory is listed itself (the script then reruns on every build until it
+//!   exists) and a `.env` that does not exist is not watched.
+//! - An edit anywhere under `src` reruns the script (new model files and stray `BluefoxBase`
+//!   structs must be seen), but when nothing it read changed in a way that can change its
+//!   output, it replays the last run's output instead of running ([`cache`]): an edit of
+//!   `main.rs` costs a read of the files under `src`, not a parse of every model.
+//! - An edit of anything else in the package (README, tests, benches) does not rerun it.
 //!
 //! A problem that would make the migrations wrong (a model that does not parse, an unsupported
 //! type, an unknown `#[bluefox(...)]` key, a malformed migration, two migrations with one
@@ -82,10 +102,11 @@ pub mod lint;
 pub mod migrations;
 pub mod model;
 pub mod warning;
+pub mod watch;
 
 pub use bluefox_core::dialect::Dialect;
 pub use builder::{
-    embedded_file_name, Builder, Project, DEFAULT_MIGRATIONS_DIR, EMBEDDED_FILE_NAME,
+    embedded_file_name, Builder, Project, DEFAULT_MIGRATIONS_DIR, EMBEDDED_FILE_NAME, REPLAYED,
 };
 pub use emit::{emit_error_to, Generated};
 pub use error::Error;

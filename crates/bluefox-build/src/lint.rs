@@ -1,5 +1,5 @@
 //! The lints: models that bluefox would silently leave out of migrations, model changes no
-//! migration captures, and a `migrations/` directory that refinery would read differently.
+//! migration captures, and a migrations directory that refinery would read differently.
 //! Each takes plain data and returns [`Warning`]s; nothing here reads files.
 
 use crate::discover::Mode;
@@ -113,8 +113,9 @@ pub fn pending<C: Display>(changes: &[C]) -> Vec<Warning> {
     warnings
 }
 
-/// A warning naming every head when `migrations/` has more than one; heads are (version, file).
-pub fn heads(heads: &[(i64, String)]) -> Vec<Warning> {
+/// A warning naming every head when the migrations directory `dir` (relative to the crate
+/// root, as configured) has more than one; heads are (version, file).
+pub fn heads(dir: &str, heads: &[(i64, String)]) -> Vec<Warning> {
     if heads.len() < 2 {
         return Vec::new();
     }
@@ -125,17 +126,18 @@ pub fn heads(heads: &[(i64, String)]) -> Vec<Warning> {
     vec![Warning::new(
         WarningKind::MultipleHeads,
         format!(
-            "migrations has {} heads: {}. Two migrations were made on top of the same parent \
+            "{dir} has {} heads: {}. Two migrations were made on top of the same parent \
              (often on two branches); set the `-- parent:` line of the newer one to the version \
-             of the other so they form one line, then run `bluefox check`.",
+             of the other so they form one line, then run `{}`.",
             heads.len(),
-            list.join(", ")
+            list.join(", "),
+            command(dir, "check")
         ),
     )]
 }
 
-/// A file in `migrations/` that is neither a migration nor the snapshot.
-pub fn ignored_file(rel_path: &str, is_dir: bool, snapshot_file: &str) -> Warning {
+/// A file in the migrations directory `dir` that is neither a migration nor the snapshot.
+pub fn ignored_file(dir: &str, rel_path: &str, is_dir: bool, snapshot_file: &str) -> Warning {
     let what = if is_dir { "directory" } else { "file" };
     Warning::at(
         WarningKind::IgnoredFile,
@@ -143,10 +145,20 @@ pub fn ignored_file(rel_path: &str, is_dir: bool, snapshot_file: &str) -> Warnin
         None,
         format!(
             "this {what} is ignored: refinery and bluefox read only migrations named \
-             V{{version}}__{{name}}.sql (and {snapshot_file}) in migrations. Rename it to that \
-             pattern or move it out of migrations."
+             V{{version}}__{{name}}.sql (and {snapshot_file}) in {dir}. Rename it to that \
+             pattern or move it out of {dir}."
         ),
     )
+}
+
+/// The `bluefox` command line for `verb` on the migrations directory `dir`: `--migrations` only
+/// for a directory other than the default.
+fn command(dir: &str, verb: &str) -> String {
+    if dir == crate::DEFAULT_MIGRATIONS_DIR {
+        format!("bluefox {verb}")
+    } else {
+        format!("bluefox --migrations {dir} {verb}")
+    }
 }
 
 #[cfg(test)]
@@ -248,8 +260,11 @@ mod tests {
 
     #[test]
     fn heads_only_when_more_than_one() {
-        assert!(heads(&[(1, "V1__a.sql".into())]).is_empty());
-        let w = heads(&[(2, "V2__b.sql".into()), (3, "V3__c.sql".into())]);
+        assert!(heads("migrations", &[(1, "V1__a.sql".into())]).is_empty());
+        let w = heads(
+            "migrations",
+            &[(2, "V2__b.sql".into()), (3, "V3__c.sql".into())],
+        );
         assert_eq!(w.len(), 1);
         assert!(
             w[0].to_string().starts_with(
@@ -258,15 +273,55 @@ mod tests {
             "{}",
             w[0]
         );
+        assert!(
+            w[0].to_string().ends_with("then run `bluefox check`."),
+            "{}",
+            w[0]
+        );
+    }
+
+    #[test]
+    fn heads_name_the_configured_directory_and_its_command() {
+        let w = heads(
+            "migrations-sqlite",
+            &[(2, "V2__b.sql".into()), (3, "V3__c.sql".into())],
+        );
+        let text = w[0].to_string();
+        assert!(
+            text.starts_with("bluefox: migrations-sqlite has 2 heads: 2 (V2__b.sql), 3"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("then run `bluefox --migrations migrations-sqlite check`."),
+            "{text}"
+        );
     }
 
     #[test]
     fn ignored_file_names_the_pattern() {
         assert_eq!(
-            ignored_file("migrations/v1_x.sql", false, "bluefox_snapshot.json").to_string(),
+            ignored_file(
+                "migrations",
+                "migrations/v1_x.sql",
+                false,
+                "bluefox_snapshot.json"
+            )
+            .to_string(),
             "bluefox: migrations/v1_x.sql: this file is ignored: refinery and bluefox read only \
              migrations named V{version}__{name}.sql (and bluefox_snapshot.json) in migrations. \
              Rename it to that pattern or move it out of migrations."
+        );
+        assert_eq!(
+            ignored_file(
+                "migrations-sqlite",
+                "migrations-sqlite/notes",
+                true,
+                "bluefox_snapshot.json"
+            )
+            .to_string(),
+            "bluefox: migrations-sqlite/notes: this directory is ignored: refinery and bluefox \
+             read only migrations named V{version}__{name}.sql (and bluefox_snapshot.json) in \
+             migrations-sqlite. Rename it to that pattern or move it out of migrations-sqlite."
         );
     }
 }

@@ -52,10 +52,8 @@ pub fn read(crate_dir: &Path, rel_dir: &str) -> Result<MigrationsDir, Error> {
         }
         if !is_dir && name == SNAPSHOT_FILE_NAME {
             let text = read_text(crate_dir, &rel)?;
-            let parsed = Snapshot::from_text(&text).map_err(|source| Error::Snapshot {
-                dir: rel_dir.to_string(),
-                source,
-            })?;
+            let parsed =
+                Snapshot::from_text(&text).map_err(|source| Error::snapshot(rel_dir, source))?;
             snapshot = Some(parsed);
         } else if !is_dir && looks_like_migration(&name) {
             let text = read_text(crate_dir, &rel)?;
@@ -63,7 +61,12 @@ pub fn read(crate_dir: &Path, rel_dir: &str) -> Result<MigrationsDir, Error> {
             file_names.insert(file.version, name);
             files.push(file);
         } else {
-            warnings.push(lint::ignored_file(&rel, is_dir, SNAPSHOT_FILE_NAME));
+            warnings.push(lint::ignored_file(
+                rel_dir,
+                &rel,
+                is_dir,
+                SNAPSHOT_FILE_NAME,
+            ));
         }
     }
     let set = MigrationSet::new(files)?;
@@ -72,7 +75,7 @@ pub fn read(crate_dir: &Path, rel_dir: &str) -> Result<MigrationsDir, Error> {
         .into_iter()
         .map(|v| (v, file_names.get(&v).cloned().unwrap_or_default()))
         .collect();
-    warnings.extend(lint::heads(&heads));
+    warnings.extend(lint::heads(rel_dir, &heads));
     Ok(MigrationsDir {
         set,
         file_names,
@@ -223,7 +226,7 @@ mod tests {
     fn malformed_and_duplicate_migrations_are_errors() {
         let tmp = dir_with(&[("V1__a.sql", "-- bluefox: a\n-- bluefox:up\nSELECT 1;\n")]);
         let err = read(tmp.path(), "migrations").unwrap_err();
-        assert!(matches!(err, Error::MigrationFile(_)), "{err:?}");
+        assert!(matches!(err, Error::MigrationFile { .. }), "{err:?}");
         assert!(
             err.to_string().starts_with("migrations/V1__a.sql:"),
             "{err}"
@@ -259,6 +262,51 @@ mod tests {
                 .starts_with("bluefox: migrations has 2 heads: 2 (V2__b.sql), 3 (V3__c.sql)."),
             "{}",
             read.warnings[0]
+        );
+    }
+
+    #[test]
+    fn warnings_name_the_configured_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        for (name, text) in [
+            (
+                "V1__a.sql",
+                "-- bluefox: a\n-- parent: base\n-- bluefox:up\nSELECT 1;\n",
+            ),
+            (
+                "V2__b.sql",
+                "-- bluefox: b\n-- parent: 1\n-- bluefox:up\nSELECT 2;\n",
+            ),
+            (
+                "V3__c.sql",
+                "-- bluefox: c\n-- parent: 1\n-- bluefox:up\nSELECT 3;\n",
+            ),
+            ("notes.txt", "x"),
+        ] {
+            let path = tmp.path().join("migrations-sqlite").join(name);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, text).unwrap();
+        }
+        let read = read(tmp.path(), "migrations-sqlite").unwrap();
+        let texts: Vec<String> = read.warnings.iter().map(|w| w.to_string()).collect();
+        assert_eq!(texts.len(), 2, "{texts:#?}");
+        assert!(
+            texts[0].starts_with("bluefox: migrations-sqlite/notes.txt: this file is ignored")
+                && texts[0].ends_with("move it out of migrations-sqlite."),
+            "{}",
+            texts[0]
+        );
+        assert!(
+            texts[1].starts_with("bluefox: migrations-sqlite has 2 heads: 2 (V2__b.sql)")
+                && texts[1].ends_with("`bluefox --migrations migrations-sqlite check`."),
+            "{}",
+            texts[1]
+        );
+        assert!(
+            texts.iter().all(|t| !t.contains("in migrations.")
+                && !t.contains("out of migrations.")
+                && !t.contains("bluefox: migrations has")),
+            "{texts:#?}"
         );
     }
 

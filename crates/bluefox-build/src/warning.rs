@@ -6,14 +6,14 @@ use std::fmt;
 /// What a warning is about; also the order of warnings that share a place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum WarningKind {
-    /// A file in `migrations/` that is neither a migration nor the snapshot.
+    /// A file in the migrations directory that is neither a migration nor the snapshot.
     IgnoredFile,
     /// A struct in a models file that looks like another ORM's table but does not derive
     /// `BluefoxBase`.
     WrongBase,
     /// A `BluefoxBase` struct in a file that discovery does not read.
     StrayModel,
-    /// More than one head in `migrations/`.
+    /// More than one head in the migrations directory.
     MultipleHeads,
     /// One model change that no migration captures yet.
     PendingChange,

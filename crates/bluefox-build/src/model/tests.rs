@@ -554,6 +554,28 @@ struct Other { a: i32 }
 }
 
 #[test]
+fn mentions_bluefox_base_is_a_substring_test() {
+    for text in [
+        "",
+        "B",
+        "BluefoxBas",
+        "BluefoxBase",
+        "BBluefoxBase",
+        "Bluefox Base BluefoxBase",
+        "Box<BTreeMap<é, B>> // ÿBluefoxBase",
+        "Box<BTreeMap<é, B>> // BluefoxBasé",
+        "ends with B",
+        "BÉ",
+    ] {
+        assert_eq!(
+            mentions_bluefox_base(text),
+            text.contains("BluefoxBase"),
+            "{text:?}"
+        );
+    }
+}
+
+#[test]
 fn stray_models_are_found_without_failing() {
     assert!(mentions_bluefox_base("#[derive(BluefoxBase)] struct A;"));
     assert!(!mentions_bluefox_base("#[derive(Debug)] struct A;"));
