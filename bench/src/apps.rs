@@ -78,7 +78,18 @@ impl Apps {
 
     /// `cargo build -p bench-<name>` in `profile`; returns cargo's wall time.
     pub fn build(&self, name: &str, profile: Profile) -> Result<Duration, String> {
+        self.build_with_env(name, profile, &[])
+    }
+
+    /// [`Apps::build`] with extra environment for cargo (e.g. a profile override).
+    pub fn build_with_env(
+        &self,
+        name: &str,
+        profile: Profile,
+        env: &[(&str, &str)],
+    ) -> Result<Duration, String> {
         let mut command = Command::new(&self.cargo);
+        command.envs(env.iter().copied());
         command
             .arg("build")
             .arg("--manifest-path")
