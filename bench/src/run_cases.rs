@@ -46,10 +46,9 @@ impl Contender {
 
     fn command(&self, url: &str, cwd: &std::path::Path) -> Command {
         let mut command = match self {
-            Contender::Binary { path, env, .. } => {
+            Contender::Binary { path, .. } => {
                 let mut c = Command::new(path);
                 c.env("DATABASE_URL", url);
-                c.envs(env.iter().copied());
                 c
             }
             Contender::Psql { file, single } => {
@@ -68,6 +67,10 @@ impl Contender {
             .env_remove("BLUEFOX_MIGRATE")
             .env_remove("BLUEFOX_SCHEMA_WATCH")
             .env_remove("PGOPTIONS");
+        if let Contender::Binary { env, .. } = self {
+            // After the removals above, so a contender's own settings stay.
+            command.envs(env.iter().copied());
+        }
         command
     }
 }

@@ -22,7 +22,7 @@ use crate::schema_watch::{self, StampCheck};
 use crate::settings::{MigrateMode, Settings};
 use crate::target::Target;
 use bluefox_core::dialect::Dialect;
-use bluefox_core::embedded::{Embedded, EmbeddedSnapshot};
+use bluefox_core::embedded::Embedded;
 use tokio_postgres::Client;
 
 /// Boots with settings from the environment (or `.env`): connects, applies pending migrations
@@ -81,10 +81,10 @@ async fn drive<F: std::future::Future>(
 /// Everything boot does on the application's connection `client`: history, migrations (on a
 /// session of their own), drift check.
 ///
-/// The usual boot (nothing pending, no DDL since the schema was last verified) is one round
-/// trip: the history's digest and the schema stamp, pipelined, each one row whatever the number
-/// of migrations and tables. Only when the digest differs from the embedded one are the history
-/// rows read; only when the stamp is not current is the catalog read (see [`schema_watch`]).
+/// The usual boot is one round trip: the [schema stamp](schema_watch), one row, says nothing is
+/// pending and no DDL ran since the last check. Otherwise the history's digest (one row whatever
+/// the number of migrations) decides: equal to the embedded one, nothing is pending (and the
+/// catalog is read for the drift check); different, the history rows are read and validated.
 async fn migrate_and_check(
     client: &Client,
     settings: &Settings,
@@ -94,33 +94,30 @@ async fn migrate_and_check(
         tracing::info!("BLUEFOX_MIGRATE=off: not checking or applying migrations");
         return Ok(());
     }
-    let snapshot = &embedded.snapshot;
-    let has_tables = !snapshot.tables.is_empty();
-    // Both queries go out before either answer is awaited (tokio-postgres pipelines them).
-    let (digest, stamp) = tokio::join!(history::read_digest(client), async {
-        match has_tables {
-            true => schema_watch::stamp_check(client, snapshot).await,
-            false => StampCheck::Current,
+    // The stamp alone first: planning the digest query costs a fresh backend as much as the
+    // stamp check itself, and a current stamp makes it unnecessary.
+    let stamp = schema_watch::stamp_check(client, embedded).await;
+    let generation = match stamp {
+        StampCheck::Current => {
+            tracing::debug!(
+                "schema stamp current: nothing pending and no DDL since the last check; drift check done without reading the catalog"
+            );
+            return Ok(());
         }
-    });
+        StampCheck::Stale { generation } => Some(generation),
+        StampCheck::Unwatched => None,
+    };
+    let digest = history::read_digest(client).await;
     if digest.as_deref() == Some(embedded.history_digest) {
         // Every embedded migration is applied, unedited, and nothing else is.
         tracing::debug!("history digest matches the embedded migrations: nothing pending");
-        match stamp {
-            StampCheck::Current => tracing::debug!(
-                "no DDL since the schema was verified against this snapshot: drift check done without reading the catalog"
-            ),
-            _ => verify_schema(client, snapshot, stamp != StampCheck::Unwatched).await?,
-        }
-        return Ok(());
+        return verify_schema(client, embedded, generation).await;
     }
     let status = history::validate(embedded, history::read(client).await?)?;
     if status.pending.is_empty() {
         history::check_unknown(&status, settings.strict)?;
-        if stamp != StampCheck::Current {
-            verify_schema(client, snapshot, stamp != StampCheck::Unwatched).await?;
-        }
-        return Ok(());
+        // Applied versions this binary does not know: never stamped, so checked every boot.
+        return verify_schema(client, embedded, None).await;
     }
     if settings.migrate == MigrateMode::Verify {
         return Err(Error::Pending {
@@ -142,43 +139,41 @@ async fn migrate_and_check(
     let (result, ()) = tokio::join!(work, session_driver);
     let report = result?;
     tracing::info!(count = report.applied.len(), "migrations applied");
-    if has_tables {
-        // The session may just have installed the watch: look for its generation.
-        verify_schema(client, snapshot, true).await?;
-    }
-    Ok(())
+    // The session may just have installed the watch: read its generation, then check that the
+    // history is now exactly the embedded one before stamping.
+    let (generation, digest) = tokio::join!(
+        schema_watch::generation(client),
+        history::read_digest(client)
+    );
+    let generation = generation.filter(|_| digest.as_deref() == Some(embedded.history_digest));
+    verify_schema(client, embedded, generation).await
 }
 
-/// The drift check proper: reads the catalog, warns about every difference from `snapshot`,
-/// and when there is none stores the stamp that lets the next boots skip this read. The
-/// generation (when `watched`) is read before the catalog, on the same connection, so DDL that
-/// lands in between leaves the stamp stale rather than wrong.
+/// The drift check proper: reads the catalog (when the snapshot has tables), warns about every
+/// difference from the snapshot, and when there is none and the database is watched, stores the
+/// stamp that lets the next boots skip this and the history digest. `generation` was read before
+/// the history and the catalog were checked, on the same connection, so a change that lands in
+/// between leaves the stamp stale rather than wrong.
 async fn verify_schema(
     client: &Client,
-    snapshot: &EmbeddedSnapshot,
-    watched: bool,
+    embedded: &Embedded,
+    generation: Option<i64>,
 ) -> Result<(), Error> {
-    if snapshot.tables.is_empty() {
-        return Ok(());
+    let tables = embedded.snapshot.tables;
+    if !tables.is_empty() {
+        tracing::debug!(
+            tables = tables.len(),
+            watched = generation.is_some(),
+            "drift check: reading the catalog"
+        );
+        let report = drift::compare(tables, &drift::live_schema(client).await?);
+        report.warn();
+        if !report.is_clean() {
+            return Ok(());
+        }
     }
-    tracing::debug!(
-        tables = snapshot.tables.len(),
-        watched,
-        "drift check: reading the catalog"
-    );
-    let (generation, live) = tokio::join!(
-        async {
-            match watched {
-                true => schema_watch::generation(client).await,
-                false => None,
-            }
-        },
-        drift::live_schema(client)
-    );
-    let report = drift::compare(snapshot.tables, &live?);
-    report.warn();
-    if let (true, Some(generation)) = (report.is_clean(), generation) {
-        schema_watch::store_stamp(client, snapshot, generation).await;
+    if let Some(generation) = generation {
+        schema_watch::store_stamp(client, embedded, generation).await;
     }
     Ok(())
 }

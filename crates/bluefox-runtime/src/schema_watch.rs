@@ -1,27 +1,34 @@
-//! The schema watch: what lets a boot with nothing pending skip reading the catalog for the
-//! drift check, without ever missing a change made by hand.
+//! The schema watch: what lets a boot with nothing pending skip both the history digest and the
+//! catalog read of the drift check, without ever missing a change made by hand.
 //!
-//! Reading the catalog costs the server milliseconds per thousand tables, more than the rest of
-//! a boot. So a migration session run by a superuser installs, in the history's schema:
-//! - `bluefox_schema_generation`, a sequence, and an event trigger (`ddl_command_end` and
+//! Reading the catalog costs the server milliseconds per thousand tables, and digesting the
+//! history a millisecond or two per thousand migrations, more than the rest of a boot. So a
+//! migration session run by a superuser installs, in the history's schema:
+//! - `bluefox_schema_generation`, a sequence; an event trigger (`ddl_command_end` and
 //!   `sql_drop`) that takes its next value after every DDL command on anything but temporary
-//!   objects, whoever runs it. A sequence never blocks and never rolls back, so the trigger adds
-//!   no lock to anyone's DDL, and a rolled-back command only costs one catalog read later;
-//! - `bluefox_schema_state`, one row: the snapshot fingerprint the live schema was last verified
-//!   against, and the generation read *before* that verifying catalog read.
+//!   objects, whoever runs it; and a statement trigger on `refinery_schema_history` that does the
+//!   same after any insert, update, delete or truncate. A sequence never blocks and never rolls
+//!   back, so the triggers add no lock to anyone's work, and a rolled-back command only costs one
+//!   full check later;
+//! - `bluefox_schema_state`, one row (written at install, then only updated, so it needs no
+//!   index for a fresh backend to plan around): the snapshot fingerprint and the history digest
+//!   the database was last verified against, and the generation read *before* that
+//!   verification.
 //!
-//! A boot whose stored fingerprint is the embedded snapshot's and whose stored generation is
-//! still the current one knows the schema is the one it verified: no DDL ran since. Any other
-//! boot reads the catalog, reports drift, and when there is none stores a new stamp. Without the
-//! watch (a migrating role that is not a superuser may not create event triggers) every boot
-//! reads the catalog, as before; nothing else changes.
+//! A boot whose stored fingerprint and digest are the embedded ones and whose stored generation
+//! is still the current one knows the history and the schema are the ones it verified: nothing
+//! is pending and no DDL ran since. Any other boot computes the history digest (and reads the
+//! catalog when the snapshot has tables), reports drift, and when there is none stores a new
+//! stamp. Without the watch (a migrating role that is not a superuser may not create event
+//! triggers) every boot does the full check, as before; nothing else changes.
 //!
-//! The trigger function swallows its own errors, so it can never make a user's DDL fail; the
-//! objects are readable by every role (`PUBLIC`), since the app may boot as another role than
-//! the one that migrated.
+//! The trigger functions swallow their own errors, so they can never make anyone's statement
+//! fail; the objects are readable by every role (`PUBLIC`), since the app may boot as another
+//! role than the one that migrated.
 
 use crate::error::Error;
-use bluefox_core::embedded::EmbeddedSnapshot;
+use crate::history::HISTORY_TABLE;
+use bluefox_core::embedded::Embedded;
 use bluefox_core::schema::quote_ident;
 use tokio_postgres::{Client, SimpleQueryMessage};
 
@@ -29,42 +36,57 @@ use tokio_postgres::{Client, SimpleQueryMessage};
 pub const GENERATION_SEQUENCE: &str = "bluefox_schema_generation";
 /// The one-row table of the last verified stamp.
 pub const STATE_TABLE: &str = "bluefox_schema_state";
-/// The event trigger's function.
+/// The event triggers' function.
 pub const WATCH_FUNCTION: &str = "bluefox_schema_changed";
+/// The history table trigger's function.
+pub const HISTORY_FUNCTION: &str = "bluefox_history_changed";
 
 /// The current generation: grows by one with every `nextval`, starting at 1 on a new sequence.
 const GENERATION_SQL: &str = "SELECT last_value + is_called::int FROM bluefox_schema_generation";
 
-/// What a boot learns about the schema from the stamp, before deciding to read the catalog.
+/// What a boot learns from the stamp, before deciding what else to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StampCheck {
-    /// No DDL since the live schema was verified against this snapshot: no catalog read needed.
+    /// Nothing changed since the history and the schema were verified against these embedded
+    /// migrations and snapshot: nothing pending, no drift check needed.
     Current,
-    /// The watch is installed but the stamp is stale, missing or for another snapshot.
-    Stale,
-    /// No watch in this database (or it cannot be read): the catalog must be read every time.
+    /// The watch is installed but the stamp is stale, missing or for other migrations; the
+    /// generation read now, before anything else is checked, for the next stamp.
+    Stale {
+        /// The generation when the stamp was checked.
+        generation: i64,
+    },
+    /// No watch in this database (or it cannot be read): every boot does the full check.
     Unwatched,
 }
 
-/// The query that checks the stamp against `snapshot` (its result is read by [`stamp_check`]).
-pub fn stamp_query(snapshot: &EmbeddedSnapshot) -> String {
+/// The query that checks the stamp against `embedded` (its result is read by [`stamp_check`]):
+/// one row of a table without indexes and one sequence, the cheapest a fresh backend can plan.
+pub fn stamp_query(embedded: &Embedded) -> String {
     format!(
-        "SELECT ({GENERATION_SQL}) AS generation, \
-         (SELECT fingerprint = '{}' AND generation = ({GENERATION_SQL}) FROM {STATE_TABLE}) AS current",
-        snapshot.fingerprint
+        "SELECT g.generation, s.fingerprint = '{fingerprint}' \
+         AND s.history_digest = '{digest}' AND s.generation = g.generation \
+         FROM (SELECT last_value + is_called::int AS generation FROM {GENERATION_SEQUENCE}) g \
+         LEFT JOIN {STATE_TABLE} s ON true",
+        fingerprint = embedded.snapshot.fingerprint,
+        digest = embedded.history_digest,
     )
 }
 
-/// Checks the stamp in one round trip (pipelined with whatever else the caller sends).
-pub async fn stamp_check(client: &Client, snapshot: &EmbeddedSnapshot) -> StampCheck {
-    match client.simple_query(&stamp_query(snapshot)).await {
-        Ok(messages) => match first_row(&messages) {
-            Some(row) if row.get(1) == Some("t") => StampCheck::Current,
-            Some(_) => StampCheck::Stale,
-            None => StampCheck::Unwatched,
-        },
+/// Checks the stamp in one round trip.
+pub async fn stamp_check(client: &Client, embedded: &Embedded) -> StampCheck {
+    match client.simple_query(&stamp_query(embedded)).await {
+        Ok(messages) => {
+            let row = first_row(&messages);
+            let generation = row.and_then(|r| r.get(0)).and_then(|g| g.parse().ok());
+            match (generation, row.and_then(|r| r.get(1))) {
+                (Some(_), Some("t")) => StampCheck::Current,
+                (Some(generation), _) => StampCheck::Stale { generation },
+                (None, _) => StampCheck::Unwatched,
+            }
+        }
         Err(e) => {
-            tracing::debug!(error = %e, "no schema watch in this database; the drift check reads the catalog");
+            tracing::debug!(error = %e, "no schema watch in this database; every boot digests the history and reads the catalog");
             StampCheck::Unwatched
         }
     }
@@ -77,16 +99,17 @@ pub async fn generation(client: &Client) -> Option<i64> {
     first_row(&messages)?.get(0)?.parse().ok()
 }
 
-/// Stores that the live schema matched `snapshot` at `generation` (read before the catalog).
-/// Best effort: a role that may not write (a verify-mode app on a read-only role) leaves the
-/// stamp as it was, and the next boot reads the catalog again.
-pub async fn store_stamp(client: &Client, snapshot: &EmbeddedSnapshot, generation: i64) {
+/// Stores that the history matched `embedded`'s digest and the live schema its snapshot at
+/// `generation` (read before either was checked). Best effort: a role that may not write (a
+/// verify-mode app on a read-only role) leaves the stamp as it was, and the next boot does the
+/// full check again.
+pub async fn store_stamp(client: &Client, embedded: &Embedded, generation: i64) {
     let sql = format!(
         "BEGIN; SET LOCAL synchronous_commit = off; \
-         INSERT INTO {STATE_TABLE} (fingerprint, generation) VALUES ('{fingerprint}', {generation}) \
-         ON CONFLICT (id) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, \
-         generation = EXCLUDED.generation, verified_at = now(); COMMIT;",
-        fingerprint = snapshot.fingerprint
+         UPDATE {STATE_TABLE} SET fingerprint = '{fingerprint}', history_digest = '{digest}', \
+         generation = {generation}, verified_at = now(); COMMIT;",
+        fingerprint = embedded.snapshot.fingerprint,
+        digest = embedded.history_digest,
     );
     if let Err(e) = client.batch_execute(&sql).await {
         let _ = client.batch_execute("ROLLBACK").await;
@@ -143,14 +166,24 @@ pub fn install_sql(schema: &str) -> String {
     };
     let sequence = format!("{s}.{GENERATION_SEQUENCE}");
     let function = format!("{s}.{WATCH_FUNCTION}");
+    let history_function = format!("{s}.{HISTORY_FUNCTION}");
+    // refinery's own DDL, so the history trigger has its table before the first migration.
+    let history_table = crate::offline::history_table_ddl().replacen(
+        HISTORY_TABLE,
+        &format!("{s}.{HISTORY_TABLE}"),
+        1,
+    );
     format!(
         "BEGIN;\n\
+         {history_table}\n\
          CREATE SEQUENCE IF NOT EXISTS {sequence};\n\
          CREATE TABLE IF NOT EXISTS {s}.{STATE_TABLE} (\n    \
-             id boolean PRIMARY KEY DEFAULT true CHECK (id),\n    \
              fingerprint text NOT NULL,\n    \
+             history_digest text NOT NULL,\n    \
              generation bigint NOT NULL,\n    \
-             verified_at timestamptz NOT NULL DEFAULT now()\n);\n\
+             verified_at timestamptz\n);\n\
+         INSERT INTO {s}.{STATE_TABLE} SELECT '', '', 0, NULL \
+         WHERE NOT EXISTS (SELECT FROM {s}.{STATE_TABLE});\n\
          GRANT USAGE, SELECT ON SEQUENCE {sequence} TO PUBLIC;\n\
          GRANT SELECT, INSERT, UPDATE ON {s}.{STATE_TABLE} TO PUBLIC;\n\
          CREATE OR REPLACE FUNCTION {function}() RETURNS event_trigger\n\
@@ -169,8 +202,19 @@ pub fn install_sql(schema: &str) -> String {
              RETURN;\n\
          END\n\
          $bluefox$;\n\
+         CREATE OR REPLACE FUNCTION {history_function}() RETURNS trigger\n\
+         LANGUAGE plpgsql SET search_path = pg_catalog AS $bluefox$\n\
+         BEGIN\n    \
+             PERFORM nextval({sequence_literal}::regclass);\n    \
+             RETURN NULL;\n\
+         EXCEPTION WHEN OTHERS THEN\n    \
+             RETURN NULL;\n\
+         END\n\
+         $bluefox$;\n\
          CREATE EVENT TRIGGER {ddl} ON ddl_command_end EXECUTE FUNCTION {function}();\n\
          CREATE EVENT TRIGGER {drop} ON sql_drop EXECUTE FUNCTION {function}();\n\
+         CREATE TRIGGER bluefox_history_watch AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE \
+         ON {s}.{HISTORY_TABLE} FOR EACH STATEMENT EXECUTE FUNCTION {history_function}();\n\
          COMMIT;",
         sequence_literal = bluefox_core::schema::quote_literal(&sequence),
         ddl = name("ddl"),

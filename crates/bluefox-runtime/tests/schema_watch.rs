@@ -29,9 +29,18 @@ static TABLES: &[EmbeddedTable] = &[EmbeddedTable {
     columns: USERS_COLUMNS,
 }];
 
+/// A second migration that creates no table (the snapshot of its test has none).
+const BIO_LESS: Spec = (
+    20261130000009,
+    "add_active_users",
+    "CREATE VIEW \"active_users\" AS SELECT * FROM \"users\";\n",
+    Some("DROP VIEW \"active_users\";\n"),
+);
+
 const SKIPPED: &str = "drift check done without reading the catalog";
 const READ: &str = "drift check: reading the catalog";
 const NOTHING_PENDING: &str = "history digest matches";
+const STAMP_CURRENT: &str = "schema stamp current";
 
 fn settings(url: &str) -> Settings {
     let url = url.to_string();
@@ -83,9 +92,10 @@ async fn a_boot_skips_the_catalog_only_while_no_ddl_ran_since_it_was_verified() 
         ["0 true"],
         "the stamp holds the snapshot's fingerprint and the current generation"
     );
-    // Nothing pending, no DDL since: the history digest and the stamp are all it reads.
+    // Nothing pending, no DDL since: the stamp is all it needs (the digest is skipped too).
     assert!(!boot_reads_catalog(&log, &db.url, embedded).await);
-    assert_eq!(lines(&log, Level::DEBUG, NOTHING_PENDING).len(), 1);
+    assert_eq!(lines(&log, Level::DEBUG, STAMP_CURRENT).len(), 1);
+    assert!(lines(&log, Level::DEBUG, NOTHING_PENDING).is_empty());
     assert!(!boot_reads_catalog(&log, &db.url, embedded).await);
 
     // Temporary objects (an app's scratch tables) do not count as schema changes.
@@ -228,6 +238,40 @@ async fn a_superuser_with_the_watch_turned_off_installs_nothing() {
     // Every later boot reads the catalog.
     assert!(boot_reads_catalog(&log, &db.url, embedded).await);
     assert!(boot_reads_catalog(&log, &db.url, embedded).await);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_stamp_covers_the_history_also_without_tables() {
+    let (log, _guard) = capture();
+    let db = TestDb::new("bluefox_w");
+    let embedded = embedded(&[USERS, BIO_LESS], &[]);
+    boot_with(&settings(&db.url), embedded).await.expect("boot");
+    log.lock().unwrap().clear();
+    boot_with(&settings(&db.url), embedded).await.expect("boot");
+    assert_eq!(lines(&log, Level::DEBUG, STAMP_CURRENT).len(), 1);
+    // The history changed by hand (a row deleted): the trigger on it makes the stamp stale, the
+    // digest differs, and boot applies the missing migration again.
+    db.client()
+        .await
+        .batch_execute(&format!(
+            "DELETE FROM refinery_schema_history WHERE version = {}; DROP VIEW active_users",
+            BIO_LESS.0
+        ))
+        .await
+        .unwrap();
+    log.lock().unwrap().clear();
+    boot_with(&settings(&db.url), embedded).await.expect("boot");
+    assert!(lines(&log, Level::DEBUG, STAMP_CURRENT).is_empty());
+    assert_eq!(
+        lines(&log, Level::INFO, "applied migration").len(),
+        1,
+        "{:?}",
+        log.lock().unwrap()
+    );
+    assert_eq!(db.column("SELECT count(*) FROM active_users"), ["0"]);
+    log.lock().unwrap().clear();
+    boot_with(&settings(&db.url), embedded).await.expect("boot");
+    assert_eq!(lines(&log, Level::DEBUG, STAMP_CURRENT).len(), 1);
 }
 
 #[tokio::test(flavor = "current_thread")]
