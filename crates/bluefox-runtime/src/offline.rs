@@ -158,15 +158,18 @@ pub(crate) fn live_upgrade_block(
     after: Option<i64>,
 ) -> LiveBlock {
     let commit_mode = if asynchronous { ASYNC_COMMIT } else { "" };
-    let (guard, prefix_statements) = match after {
-        Some(version) => (
-            format!(
-                "SELECT 1 / (SELECT count(*) FROM {HISTORY_TABLE} WHERE version = {version})::int;\n"
-            ),
-            2,
+    // Marks the transaction as a migration's for the schema watch's triggers (transaction-local).
+    let migrating = format!(
+        "set_config('{}', 'on', true)",
+        crate::schema_watch::MIGRATING_SETTING
+    );
+    let guard = match after {
+        Some(version) => format!(
+            "SELECT {migrating}, 1 / (SELECT count(*) FROM {HISTORY_TABLE} WHERE version = {version})::int;\n"
         ),
-        None => (String::new(), 1),
+        None => format!("SELECT {migrating};\n"),
     };
+    let prefix_statements = 2;
     let prefix = format!("{BEGIN}{guard}");
     LiveBlock {
         prefix_chars: prefix.chars().count(),
@@ -284,21 +287,27 @@ COMMIT;
         let sync = live_upgrade_block(&MIGRATIONS[1], insert, false, None);
         assert_eq!(
             sync.sql,
-            format!("BEGIN;\nINSERT INTO \"users\" VALUES (1);\n;\nWITH \"refinery_row\" AS ({insert})\n{down_row}\nCOMMIT;")
+            format!("{MARK}INSERT INTO \"users\" VALUES (1);\n;\nWITH \"refinery_row\" AS ({insert})\n{down_row}\nCOMMIT;")
         );
-        assert_eq!((sync.prefix_chars, sync.prefix_statements), (7, 1));
+        assert_eq!(
+            (sync.prefix_chars, sync.prefix_statements),
+            (MARK.chars().count(), 2)
+        );
         let not_waiting = live_upgrade_block(&MIGRATIONS[1], insert, true, None);
         assert_eq!(
             not_waiting.sql,
-            format!("BEGIN;\nINSERT INTO \"users\" VALUES (1);\n;\nWITH \"refinery_row\" AS ({insert})\n{down_row}\nSET LOCAL synchronous_commit = off;\nCOMMIT;")
+            format!("{MARK}INSERT INTO \"users\" VALUES (1);\n;\nWITH \"refinery_row\" AS ({insert})\n{down_row}\nSET LOCAL synchronous_commit = off;\nCOMMIT;")
         );
     }
+
+    /// The first batch of a run: `BEGIN`, then the mark for the schema watch's triggers.
+    const MARK: &str = "BEGIN;\nSELECT set_config('bluefox.migrating', 'on', true);\n";
 
     #[test]
     fn a_pipelined_block_first_checks_that_the_one_before_committed() {
         let insert = "INSERT INTO refinery_schema_history VALUES (2)";
         let block = live_upgrade_block(&MIGRATIONS[1], insert, true, Some(1));
-        let guard = "BEGIN;\nSELECT 1 / (SELECT count(*) FROM refinery_schema_history WHERE version = 1)::int;\n";
+        let guard = "BEGIN;\nSELECT set_config('bluefox.migrating', 'on', true), 1 / (SELECT count(*) FROM refinery_schema_history WHERE version = 1)::int;\n";
         assert!(block.sql.starts_with(guard), "{}", block.sql);
         assert_eq!(block.prefix_chars, guard.chars().count());
         assert_eq!(block.prefix_statements, 2);

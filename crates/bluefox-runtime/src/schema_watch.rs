@@ -38,6 +38,9 @@ pub const GENERATION_SEQUENCE: &str = "bluefox_schema_generation";
 pub const STATE_TABLE: &str = "bluefox_schema_state";
 /// The event triggers' function.
 pub const WATCH_FUNCTION: &str = "bluefox_schema_changed";
+/// The transaction-local setting a migration's own transaction sets, so the triggers leave its
+/// DDL and history rows to the one advance the session made before its first migration.
+pub const MIGRATING_SETTING: &str = "bluefox.migrating";
 /// The history table trigger's function.
 pub const HISTORY_FUNCTION: &str = "bluefox_history_changed";
 
@@ -138,6 +141,7 @@ pub async fn install(client: &Client) -> Result<bool, Error> {
         return Ok(false);
     };
     if row.get(2) == Some("t") {
+        advance(client).await?;
         return Ok(true);
     }
     let (Some("on"), Some(schema)) = (row.get(0), row.get(1)) else {
@@ -150,7 +154,22 @@ pub async fn install(client: &Client) -> Result<bool, Error> {
         .batch_execute(&install_sql(schema))
         .await
         .map_err(|e| Error::db("install the schema watch", &e))?;
+    advance(client).await?;
     Ok(true)
+}
+
+/// Advances the generation once for a whole migration session, before its first migration: its
+/// own transactions mark themselves as migrating ([`MIGRATING_SETTING`]), so the triggers do not
+/// run their work once per statement, and every stamp taken before the session is stale from
+/// here on (whether the session then applies everything, part, or nothing).
+///
+/// # Errors
+/// [`Error::Database`] when the statement fails.
+pub async fn advance(client: &Client) -> Result<(), Error> {
+    client
+        .batch_execute(&format!("SELECT nextval('{GENERATION_SEQUENCE}')"))
+        .await
+        .map_err(|e| Error::db("advance the schema watch's generation", &e))
 }
 
 /// The statements that install the watch in `schema`, in one transaction.
@@ -189,6 +208,9 @@ pub fn install_sql(schema: &str) -> String {
          CREATE OR REPLACE FUNCTION {function}() RETURNS event_trigger\n\
          LANGUAGE plpgsql SET search_path = pg_catalog AS $bluefox$\n\
          BEGIN\n    \
+             IF current_setting('{MIGRATING_SETTING}', true) = 'on' THEN\n        \
+                 RETURN;\n    \
+             END IF;\n    \
              IF tg_event = 'sql_drop' THEN\n        \
                  IF NOT EXISTS (SELECT 1 FROM pg_event_trigger_dropped_objects() WHERE NOT is_temporary) THEN\n            \
                      RETURN;\n        \
@@ -205,6 +227,9 @@ pub fn install_sql(schema: &str) -> String {
          CREATE OR REPLACE FUNCTION {history_function}() RETURNS trigger\n\
          LANGUAGE plpgsql SET search_path = pg_catalog AS $bluefox$\n\
          BEGIN\n    \
+             IF current_setting('{MIGRATING_SETTING}', true) = 'on' THEN\n        \
+                 RETURN NULL;\n    \
+             END IF;\n    \
              PERFORM nextval({sequence_literal}::regclass);\n    \
              RETURN NULL;\n\
          EXCEPTION WHEN OTHERS THEN\n    \

@@ -303,3 +303,28 @@ async fn the_digest_fast_path_still_refuses_an_edited_migration() {
         .unwrap_err();
     assert!(matches!(&err, Error::ChecksumMismatch { .. }), "{err}");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_older_binary_sees_what_a_newer_one_migrated_in_the_meantime() {
+    let (log, _guard) = capture();
+    let db = TestDb::new("bluefox_w");
+    let older = embedded(&[USERS], &[]);
+    boot_with(&settings(&db.url), older).await.expect("boot");
+    boot_with(&settings(&db.url), older).await.expect("boot");
+    assert_eq!(lines(&log, Level::DEBUG, STAMP_CURRENT).len(), 1);
+    // `bluefox upgrade` of a newer build migrates (its migrations do not advance the generation
+    // one by one; the session advanced it once before the first), and nothing stamps after it;
+    // then the older binary boots again (a rollback deploy): its stamp is stale, and it warns
+    // about the version it does not know.
+    let client = db.client().await;
+    bluefox_runtime::Migrator::new(&client, embedded(&[USERS, BIO_LESS], &[]))
+        .upgrade(bluefox_runtime::Target::Head)
+        .await
+        .expect("upgrade");
+    log.lock().unwrap().clear();
+    boot_with(&settings(&db.url), older).await.expect("boot");
+    assert!(lines(&log, Level::DEBUG, STAMP_CURRENT).is_empty());
+    let warned = lines(&log, Level::WARN, "does not contain");
+    assert_eq!(warned.len(), 1, "{:?}", log.lock().unwrap());
+    assert!(warned[0].contains(&BIO_LESS.0.to_string()), "{}", warned[0]);
+}
