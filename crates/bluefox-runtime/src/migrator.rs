@@ -206,12 +206,18 @@ impl<'a> Migrator<'a> {
         let Some(&bound) = plan.last() else {
             return Ok(UpgradeReport::default());
         };
-        if self.options.schema_watch {
-            crate::schema_watch::install(self.client).await?;
-        }
+        let mark =
+            crate::schema_watch::prepare_session(self.client, self.options.schema_watch).await;
         let queue = plan.iter().filter_map(|v| self.embedded.migration(*v));
-        let applied =
-            driver::run(self.client, self.embedded, &status.applied, queue, bound).await?;
+        let applied = driver::run(
+            self.client,
+            self.embedded,
+            &status.applied,
+            queue,
+            bound,
+            mark,
+        )
+        .await?;
         Ok(UpgradeReport { applied })
     }
 

@@ -156,20 +156,27 @@ pub(crate) fn live_upgrade_block(
     refinery_insert: &str,
     asynchronous: bool,
     after: Option<i64>,
+    mark: bool,
 ) -> LiveBlock {
     let commit_mode = if asynchronous { ASYNC_COMMIT } else { "" };
-    // Marks the transaction as a migration's for the schema watch's triggers (transaction-local).
-    let migrating = format!(
-        "set_config('{}', 'on', true)",
-        crate::schema_watch::MIGRATING_SETTING
-    );
-    let guard = match after {
-        Some(version) => format!(
-            "SELECT {migrating}, 1 / (SELECT count(*) FROM {HISTORY_TABLE} WHERE version = {version})::int;\n"
-        ),
-        None => format!("SELECT {migrating};\n"),
+    // `mark`: the transaction marks itself as a migration's for the schema watch's triggers
+    // (transaction-local), when the session advanced the watch's generation itself.
+    let mut checks = Vec::new();
+    if mark {
+        checks.push(format!(
+            "set_config('{}', 'on', true)",
+            crate::schema_watch::MIGRATING_SETTING
+        ));
+    }
+    if let Some(version) = after {
+        checks.push(format!(
+            "1 / (SELECT count(*) FROM {HISTORY_TABLE} WHERE version = {version})::int"
+        ));
+    }
+    let (guard, prefix_statements) = match checks.is_empty() {
+        true => (String::new(), 1),
+        false => (format!("SELECT {};\n", checks.join(", ")), 2),
     };
-    let prefix_statements = 2;
     let prefix = format!("{BEGIN}{guard}");
     LiveBlock {
         prefix_chars: prefix.chars().count(),
@@ -284,7 +291,7 @@ COMMIT;
     fn live_block_commits_asynchronously_only_when_asked() {
         let insert = "INSERT INTO refinery_schema_history VALUES (2)";
         let down_row = down_insert(&MIGRATIONS[1]);
-        let sync = live_upgrade_block(&MIGRATIONS[1], insert, false, None);
+        let sync = live_upgrade_block(&MIGRATIONS[1], insert, false, None, true);
         assert_eq!(
             sync.sql,
             format!("{MARK}INSERT INTO \"users\" VALUES (1);\n;\nWITH \"refinery_row\" AS ({insert})\n{down_row}\nCOMMIT;")
@@ -293,7 +300,7 @@ COMMIT;
             (sync.prefix_chars, sync.prefix_statements),
             (MARK.chars().count(), 2)
         );
-        let not_waiting = live_upgrade_block(&MIGRATIONS[1], insert, true, None);
+        let not_waiting = live_upgrade_block(&MIGRATIONS[1], insert, true, None, true);
         assert_eq!(
             not_waiting.sql,
             format!("{MARK}INSERT INTO \"users\" VALUES (1);\n;\nWITH \"refinery_row\" AS ({insert})\n{down_row}\nSET LOCAL synchronous_commit = off;\nCOMMIT;")
@@ -306,7 +313,7 @@ COMMIT;
     #[test]
     fn a_pipelined_block_first_checks_that_the_one_before_committed() {
         let insert = "INSERT INTO refinery_schema_history VALUES (2)";
-        let block = live_upgrade_block(&MIGRATIONS[1], insert, true, Some(1));
+        let block = live_upgrade_block(&MIGRATIONS[1], insert, true, Some(1), true);
         let guard = "BEGIN;\nSELECT set_config('bluefox.migrating', 'on', true), 1 / (SELECT count(*) FROM refinery_schema_history WHERE version = 1)::int;\n";
         assert!(block.sql.starts_with(guard), "{}", block.sql);
         assert_eq!(block.prefix_chars, guard.chars().count());

@@ -141,7 +141,6 @@ pub async fn install(client: &Client) -> Result<bool, Error> {
         return Ok(false);
     };
     if row.get(2) == Some("t") {
-        advance(client).await?;
         return Ok(true);
     }
     let (Some("on"), Some(schema)) = (row.get(0), row.get(1)) else {
@@ -154,8 +153,31 @@ pub async fn install(client: &Client) -> Result<bool, Error> {
         .batch_execute(&install_sql(schema))
         .await
         .map_err(|e| Error::db("install the schema watch", &e))?;
-    advance(client).await?;
     Ok(true)
+}
+
+/// What a migration session does about the watch before its first migration: installs it when
+/// allowed (`install`), then advances the generation once. Returns whether the session's
+/// transactions may mark themselves as migrating (only after that advance). Never fails the
+/// session: the watch is an optimisation, so a failure (the installation refused, say because
+/// the history "table" in this schema is a view) is logged and the session goes on without it,
+/// its DDL then advancing the generation statement by statement as anyone's does.
+pub async fn prepare_session(client: &Client, install: bool) -> bool {
+    if install {
+        if let Err(e) = self::install(client).await {
+            let _ = client.batch_execute("ROLLBACK").await;
+            tracing::warn!(
+                "{e}; going on without the schema watch (every boot then does the full check)"
+            );
+        }
+    }
+    match advance(client).await {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::debug!("{e}; this session's DDL advances the generation as anyone's does");
+            false
+        }
+    }
 }
 
 /// Advances the generation once for a whole migration session, before its first migration: its

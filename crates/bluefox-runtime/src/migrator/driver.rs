@@ -55,6 +55,7 @@ pub(super) async fn run(
     applied: &[AppliedRow],
     queue: impl Iterator<Item = &'static EmbeddedMigration>,
     bound: i64,
+    mark_migrating: bool,
 ) -> Result<Vec<AppliedMigration>, Error> {
     let migrations = embedded
         .migrations
@@ -67,6 +68,7 @@ pub(super) async fn run(
         queue: queue.collect(),
         in_flight: VecDeque::new(),
         last_sent: None,
+        mark_migrating,
         done: Vec::new(),
         failure: None,
         unflushed: None,
@@ -376,6 +378,8 @@ struct Session<'c> {
     in_flight: VecDeque<InFlight>,
     /// The version of the last migration sent in this run.
     last_sent: Option<i64>,
+    /// Whether each migration's transaction marks itself for the schema watch's triggers.
+    mark_migrating: bool,
     done: Vec<AppliedMigration>,
     failure: Option<Error>,
     /// The newest migration committed asynchronously and not yet flushed by a synchronous
@@ -417,7 +421,13 @@ impl Session<'_> {
         };
         // The run's last migration commits synchronously, flushing every one before it.
         let asynchronous = !self.queue.is_empty();
-        let block = offline::live_upgrade_block(m, insert, asynchronous, self.last_sent);
+        let block = offline::live_upgrade_block(
+            m,
+            insert,
+            asynchronous,
+            self.last_sent,
+            self.mark_migrating,
+        );
         let prefix = Prefix {
             chars: block.prefix_chars,
             statements: block.prefix_statements,
