@@ -161,9 +161,14 @@ mod tests {
     use std::fs;
 
     fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+        dir_with_in("migrations", files)
+    }
+
+    /// A crate directory whose migrations directory `dir` holds `files`.
+    fn dir_with_in(dir: &str, files: &[(&str, &str)]) -> tempfile::TempDir {
         let tmp = tempfile::tempdir().unwrap();
         for (name, text) in files {
-            let path = tmp.path().join("migrations").join(name);
+            let path = tmp.path().join(dir).join(name);
             fs::create_dir_all(path.parent().unwrap()).unwrap();
             fs::write(path, text).unwrap();
         }
@@ -238,22 +243,25 @@ mod tests {
         assert!(err.to_string().contains("V1__a.sql and V1__b.sql"), "{err}");
     }
 
+    /// Two migrations on top of the first: two heads.
+    const TWO_HEADS: [(&str, &str); 3] = [
+        (
+            "V1__a.sql",
+            "-- bluefox: a\n-- parent: base\n-- bluefox:up\nSELECT 1;\n",
+        ),
+        (
+            "V2__b.sql",
+            "-- bluefox: b\n-- parent: 1\n-- bluefox:up\nSELECT 2;\n",
+        ),
+        (
+            "V3__c.sql",
+            "-- bluefox: c\n-- parent: 1\n-- bluefox:up\nSELECT 3;\n",
+        ),
+    ];
+
     #[test]
     fn two_heads_are_a_warning() {
-        let tmp = dir_with(&[
-            (
-                "V1__a.sql",
-                "-- bluefox: a\n-- parent: base\n-- bluefox:up\nSELECT 1;\n",
-            ),
-            (
-                "V2__b.sql",
-                "-- bluefox: b\n-- parent: 1\n-- bluefox:up\nSELECT 2;\n",
-            ),
-            (
-                "V3__c.sql",
-                "-- bluefox: c\n-- parent: 1\n-- bluefox:up\nSELECT 3;\n",
-            ),
-        ]);
+        let tmp = dir_with(&TWO_HEADS);
         let read = read(tmp.path(), "migrations").unwrap();
         assert_eq!(read.warnings.len(), 1);
         assert!(
@@ -267,26 +275,9 @@ mod tests {
 
     #[test]
     fn warnings_name_the_configured_directory() {
-        let tmp = tempfile::tempdir().unwrap();
-        for (name, text) in [
-            (
-                "V1__a.sql",
-                "-- bluefox: a\n-- parent: base\n-- bluefox:up\nSELECT 1;\n",
-            ),
-            (
-                "V2__b.sql",
-                "-- bluefox: b\n-- parent: 1\n-- bluefox:up\nSELECT 2;\n",
-            ),
-            (
-                "V3__c.sql",
-                "-- bluefox: c\n-- parent: 1\n-- bluefox:up\nSELECT 3;\n",
-            ),
-            ("notes.txt", "x"),
-        ] {
-            let path = tmp.path().join("migrations-sqlite").join(name);
-            fs::create_dir_all(path.parent().unwrap()).unwrap();
-            fs::write(path, text).unwrap();
-        }
+        let mut files = TWO_HEADS.to_vec();
+        files.push(("notes.txt", "x"));
+        let tmp = dir_with_in("migrations-sqlite", &files);
         let read = read(tmp.path(), "migrations-sqlite").unwrap();
         let texts: Vec<String> = read.warnings.iter().map(|w| w.to_string()).collect();
         assert_eq!(texts.len(), 2, "{texts:#?}");

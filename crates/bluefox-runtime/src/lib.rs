@@ -20,6 +20,7 @@ pub mod history;
 pub mod lock;
 pub mod migrator;
 pub mod offline;
+mod refinery_glue;
 pub mod schema_watch;
 pub mod settings;
 #[cfg(feature = "sqlite")]

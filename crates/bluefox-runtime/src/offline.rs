@@ -78,13 +78,10 @@ fn upgrade_block(m: &EmbeddedMigration) -> String {
 /// # Errors
 /// A `from` the binary does not contain, or a target that does not resolve.
 pub fn upgrade_sql(embedded: &Embedded, from: Option<i64>, to: Target) -> Result<String, Error> {
-    let applied = applied_up_to(embedded, from)?;
-    let known: Vec<i64> = embedded.migrations.iter().map(|m| m.version).collect();
-    let versions = resolve_upgrade(to, &known, &applied)?;
-    let mut out = header("upgrade", from, to, versions.len());
+    let steps = upgrade_steps(embedded, from, to)?;
+    let mut out = header("upgrade", from, to, steps.len());
     let _ = writeln!(out, "{}\n{}\n", history_table_ddl(), down_table_ddl());
-    for version in versions {
-        let m = migration(embedded, version)?;
+    for m in steps {
         let _ = writeln!(out, "-- {} ({})\n{}", m.version, m.file, upgrade_block(m));
     }
     Ok(out)
@@ -97,27 +94,60 @@ pub fn upgrade_sql(embedded: &Embedded, from: Option<i64>, to: Target) -> Result
 /// A `from` the binary does not contain, a target that does not resolve, or a migration on the
 /// way with no down section ([`Error::Irreversible`]).
 pub fn downgrade_sql(embedded: &Embedded, from: i64, to: Target) -> Result<String, Error> {
-    let applied = applied_up_to(embedded, Some(from))?;
-    let versions = resolve_downgrade(to, &applied)?;
-    let mut blocks = Vec::new();
-    for version in &versions {
-        let m = migration(embedded, *version)?;
-        let down = m.down.ok_or_else(|| Error::Irreversible {
-            version: m.version,
-            file: m.file.to_string(),
-        })?;
-        blocks.push(format!(
+    let steps = downgrade_steps(embedded, from, to)?;
+    let mut out = header("downgrade", Some(from), to, steps.len());
+    for (m, down) in steps {
+        let _ = writeln!(
+            out,
             "-- {} ({})\n{}",
             m.version,
             m.file,
             downgrade_block(down, m.version)
-        ));
-    }
-    let mut out = header("downgrade", Some(from), to, versions.len());
-    for block in blocks {
-        let _ = writeln!(out, "{block}");
+        );
     }
     Ok(out)
+}
+
+/// The migrations an upgrade script from `from` to `to` applies, in order (both dialects'
+/// scripts are written from it).
+///
+/// # Errors
+/// A `from` the binary does not contain, or a target that does not resolve.
+pub(crate) fn upgrade_steps(
+    embedded: &Embedded,
+    from: Option<i64>,
+    to: Target,
+) -> Result<Vec<&'static EmbeddedMigration>, Error> {
+    let applied = applied_up_to(embedded, from)?;
+    let known: Vec<i64> = embedded.migrations.iter().map(|m| m.version).collect();
+    resolve_upgrade(to, &known, &applied)?
+        .into_iter()
+        .map(|version| migration(embedded, version))
+        .collect()
+}
+
+/// The migrations a downgrade script from `from` to `to` reverts, newest first, each with its
+/// down SQL; an irreversible one on the way refuses the whole script before anything is written.
+///
+/// # Errors
+/// As [`downgrade_sql`].
+pub(crate) fn downgrade_steps(
+    embedded: &Embedded,
+    from: i64,
+    to: Target,
+) -> Result<Vec<(&'static EmbeddedMigration, &'static str)>, Error> {
+    let applied = applied_up_to(embedded, Some(from))?;
+    resolve_downgrade(to, &applied)?
+        .into_iter()
+        .map(|version| {
+            let m = migration(embedded, version)?;
+            let down = m.down.ok_or_else(|| Error::Irreversible {
+                version: m.version,
+                file: m.file.to_string(),
+            })?;
+            Ok((m, down))
+        })
+        .collect()
 }
 
 /// One reverted migration's transaction: down SQL, then its rows forgotten.

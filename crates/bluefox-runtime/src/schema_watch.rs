@@ -45,7 +45,9 @@ pub const MIGRATING_SETTING: &str = "bluefox.migrating";
 pub const HISTORY_FUNCTION: &str = "bluefox_history_changed";
 
 /// The current generation: grows by one with every `nextval`, starting at 1 on a new sequence.
-const GENERATION_SQL: &str = "SELECT last_value + is_called::int FROM bluefox_schema_generation";
+fn generation_query() -> String {
+    format!("SELECT last_value + is_called::int AS generation FROM {GENERATION_SEQUENCE}")
+}
 
 /// What a boot learns from the stamp, before deciding what else to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,10 +71,11 @@ pub fn stamp_query(embedded: &Embedded) -> String {
     format!(
         "SELECT g.generation, s.fingerprint = '{fingerprint}' \
          AND s.history_digest = '{digest}' AND s.generation = g.generation \
-         FROM (SELECT last_value + is_called::int AS generation FROM {GENERATION_SEQUENCE}) g \
+         FROM ({generation}) g \
          LEFT JOIN {STATE_TABLE} s ON true",
         fingerprint = embedded.snapshot.fingerprint,
         digest = embedded.history_digest,
+        generation = generation_query(),
     )
 }
 
@@ -98,7 +101,7 @@ pub async fn stamp_check(client: &Client, embedded: &Embedded) -> StampCheck {
 /// The current generation, or `None` when the database has no watch. Read it before the
 /// catalog, so a DDL command that lands in between makes the stamp stale instead of lost.
 pub async fn generation(client: &Client) -> Option<i64> {
-    let messages = client.simple_query(GENERATION_SQL).await.ok()?;
+    let messages = client.simple_query(&generation_query()).await.ok()?;
     first_row(&messages)?.get(0)?.parse().ok()
 }
 
@@ -164,11 +167,17 @@ pub async fn install(client: &Client) -> Result<bool, Error> {
 /// its DDL then advancing the generation statement by statement as anyone's does.
 pub async fn prepare_session(client: &Client, install: bool) -> bool {
     if install {
-        if let Err(e) = self::install(client).await {
-            let _ = client.batch_execute("ROLLBACK").await;
-            tracing::warn!(
-                "{e}; going on without the schema watch (every boot then does the full check)"
-            );
+        match self::install(client).await {
+            Ok(true) => {}
+            // Not a superuser, and no watch here: nothing to advance.
+            Ok(false) => return false,
+            Err(e) => {
+                let _ = client.batch_execute("ROLLBACK").await;
+                tracing::warn!(
+                    "{e}; going on without the schema watch (every boot then does the full check)"
+                );
+                return false;
+            }
         }
     }
     match advance(client).await {

@@ -57,14 +57,10 @@ pub(super) async fn run(
     bound: i64,
     mark_migrating: bool,
 ) -> Result<Vec<AppliedMigration>, Error> {
-    let migrations = embedded
-        .migrations
-        .iter()
-        .map(to_refinery)
-        .collect::<Result<Vec<_>, _>>()?;
+    let migrations = crate::refinery_glue::unapplied(embedded)?;
     let mut session = Session {
         client,
-        applied: applied.iter().map(to_applied).collect(),
+        applied: crate::refinery_glue::applied(applied),
         queue: queue.collect(),
         in_flight: VecDeque::new(),
         last_sent: None,
@@ -126,30 +122,6 @@ pub(super) async fn flush(client: &Client, version: i64) -> Result<(), Error> {
         .batch_execute(&sql)
         .await
         .map_err(|e| Error::db("flush the migrations committed asynchronously", &e))
-}
-
-fn to_refinery(m: &'static EmbeddedMigration) -> Result<Migration, Error> {
-    let embedded_error = |reason: String| Error::Embedded {
-        version: m.version,
-        file: m.file,
-        reason,
-    };
-    let migration = Migration::unapplied(&format!("V{}__{}", m.version, m.name), m.up)
-        .map_err(|e| embedded_error(e.to_string()))?;
-    if migration.checksum() != m.checksum || migration.name() != m.name {
-        return Err(embedded_error(format!(
-            "refinery computes checksum {} for name {:?}, the binary embeds {} for {:?}",
-            migration.checksum(),
-            migration.name(),
-            m.checksum,
-            m.name
-        )));
-    }
-    Ok(migration)
-}
-
-fn to_applied(row: &AppliedRow) -> Migration {
-    Migration::applied(row.version, row.name.clone(), row.applied_on, row.checksum)
 }
 
 /// Where the SQL of a migration starts inside the batch that carries it.

@@ -23,17 +23,10 @@ pub(super) fn run(
     queue: impl Iterator<Item = &'static EmbeddedMigration>,
     bound: i64,
 ) -> Result<Vec<AppliedMigration>, Error> {
-    let migrations = embedded
-        .migrations
-        .iter()
-        .map(to_refinery)
-        .collect::<Result<Vec<_>, _>>()?;
+    let migrations = crate::refinery_glue::unapplied(embedded)?;
     let mut session = Session {
         conn,
-        applied: applied
-            .iter()
-            .map(|r| Migration::applied(r.version, r.name.clone(), r.applied_on, r.checksum))
-            .collect(),
+        applied: crate::refinery_glue::applied(applied),
         queue: queue.collect(),
         done: Vec::new(),
         failure: None,
@@ -53,26 +46,6 @@ pub(super) fn run(
             .take()
             .unwrap_or_else(|| Error::Refinery(e.to_string()))),
     }
-}
-
-fn to_refinery(m: &'static EmbeddedMigration) -> Result<Migration, Error> {
-    let embedded_error = |reason: String| Error::Embedded {
-        version: m.version,
-        file: m.file,
-        reason,
-    };
-    let migration = Migration::unapplied(&format!("V{}__{}", m.version, m.name), m.up)
-        .map_err(|e| embedded_error(e.to_string()))?;
-    if migration.checksum() != m.checksum || migration.name() != m.name {
-        return Err(embedded_error(format!(
-            "refinery computes checksum {} for name {:?}, the binary embeds {} for {:?}",
-            migration.checksum(),
-            migration.name(),
-            m.checksum,
-            m.name
-        )));
-    }
-    Ok(migration)
 }
 
 /// Runs `sql` as one savepoint of the open transaction, then `PRAGMA foreign_key_check`; on any

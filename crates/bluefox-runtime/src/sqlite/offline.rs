@@ -9,9 +9,9 @@
 use crate::error::Error;
 use crate::history::HISTORY_TABLE;
 use crate::offline::{
-    applied_up_to, down_insert, down_table_ddl, forget, history_table_ddl, migration,
+    down_insert, down_table_ddl, downgrade_steps, forget, history_table_ddl, upgrade_steps,
 };
-use crate::target::{resolve_downgrade, resolve_upgrade, Target};
+use crate::target::Target;
 use bluefox_core::embedded::Embedded;
 use bluefox_core::schema::quote_literal;
 use std::fmt::Write;
@@ -25,13 +25,10 @@ const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 /// # Errors
 /// A `from` the binary does not contain, or a target that does not resolve.
 pub fn upgrade_sql(embedded: &Embedded, from: Option<i64>, to: Target) -> Result<String, Error> {
-    let applied = applied_up_to(embedded, from)?;
-    let known: Vec<i64> = embedded.migrations.iter().map(|m| m.version).collect();
-    let versions = resolve_upgrade(to, &known, &applied)?;
-    let mut out = header("upgrade", from, to, versions.len());
+    let steps = upgrade_steps(embedded, from, to)?;
+    let mut out = header("upgrade", from, to, steps.len());
     let _ = writeln!(out, "{}\n{}\n", history_table_ddl(), down_table_ddl());
-    for version in versions {
-        let m = migration(embedded, version)?;
+    for m in steps {
         let history = format!(
             "INSERT INTO {HISTORY_TABLE} (version, name, applied_on, checksum) VALUES ({}, {}, {NOW}, {});",
             m.version,
@@ -56,25 +53,16 @@ pub fn upgrade_sql(embedded: &Embedded, from: Option<i64>, to: Target) -> Result
 /// A `from` the binary does not contain, a target that does not resolve, or a migration on the
 /// way with no down section ([`Error::Irreversible`]).
 pub fn downgrade_sql(embedded: &Embedded, from: i64, to: Target) -> Result<String, Error> {
-    let applied = applied_up_to(embedded, Some(from))?;
-    let versions = resolve_downgrade(to, &applied)?;
-    let mut blocks = Vec::new();
-    for version in &versions {
-        let m = migration(embedded, *version)?;
-        let down = m.down.ok_or_else(|| Error::Irreversible {
-            version: m.version,
-            file: m.file.to_string(),
-        })?;
-        blocks.push(format!(
+    let steps = downgrade_steps(embedded, from, to)?;
+    let mut out = header("downgrade", Some(from), to, steps.len());
+    for (m, down) in steps {
+        let _ = writeln!(
+            out,
             "-- {} ({})\nBEGIN IMMEDIATE;\n{down}\n;\n{}\nCOMMIT;\n",
             m.version,
             m.file,
             forget(m.version)
-        ));
-    }
-    let mut out = header("downgrade", Some(from), to, versions.len());
-    for block in blocks {
-        let _ = writeln!(out, "{block}");
+        );
     }
     Ok(out)
 }
