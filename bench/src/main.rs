@@ -6,7 +6,7 @@
 //! cargo run --release --manifest-path bench/Cargo.toml -- --smoke   # CI: everything runs once, tiny N
 //! ```
 //!
-//! Options: `--url postgres://user@host:port/db` (else `BENCH_DATABASE_URL`, else
+//! Options: `--sizes 1000` and `--shapes function` (only those cases), `--url postgres://user@host:port/db` (else `BENCH_DATABASE_URL`, else
 //! `TEST_DATABASE_URL`, else `postgres://postgres@127.0.0.1:5432/postgres`), `--rounds N`, `--out FILE` (default
 //! `bench/target/bench-results.md`). It creates and drops databases named `bluefox_bench_*`.
 
@@ -83,7 +83,7 @@ impl Plan {
     }
 }
 
-const USAGE: &str = "usage: bluefox-bench --quick|--full|--smoke [--runtime-only] [--sizes N,N,...] [--url URL] [--rounds N] [--out FILE]";
+const USAGE: &str = "usage: bluefox-bench --quick|--full|--smoke [--runtime-only] [--sizes N,N,...] [--shapes function,table] [--url URL] [--rounds N] [--out FILE]";
 
 fn main() {
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -113,6 +113,7 @@ async fn run() -> Result<(), String> {
     let mut rounds = None;
     let mut runtime_only = false;
     let mut sizes = None;
+    let mut shapes = vec![Shape::Function, Shape::Table];
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -134,6 +135,18 @@ async fn run() -> Result<(), String> {
                     .map(|n| n.trim().parse::<usize>().ok().filter(|n| *n > 0))
                     .collect();
                 sizes = Some(parsed.ok_or(USAGE)?);
+            }
+            "--shapes" => {
+                let list = it.next().ok_or(USAGE)?;
+                let parsed: Option<Vec<Shape>> = list
+                    .split(',')
+                    .map(|s| match s.trim() {
+                        "function" => Some(Shape::Function),
+                        "table" => Some(Shape::Table),
+                        _ => None,
+                    })
+                    .collect();
+                shapes = parsed.filter(|s| !s.is_empty()).ok_or(USAGE)?;
             }
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -180,7 +193,7 @@ async fn run() -> Result<(), String> {
         true => None,
         false => Some(build_cases::bluefox_cli(&apps, plan.profile)?),
     };
-    for shape in [Shape::Function, Shape::Table] {
+    for &shape in &shapes {
         let mut last = None;
         for &n in &plan.sizes {
             eprintln!("bench: {} x{n}: building", shape.label());

@@ -8,6 +8,7 @@
 
 mod driver;
 mod preflight;
+mod run_settings;
 mod statements;
 
 use crate::error::{Direction, Error};
@@ -206,7 +207,7 @@ impl<'a> Migrator<'a> {
         let Some(&bound) = plan.last() else {
             return Ok(UpgradeReport::default());
         };
-        let mark =
+        let watch =
             crate::schema_watch::prepare_session(self.client, self.options.schema_watch).await;
         let queue = plan.iter().filter_map(|v| self.embedded.migration(*v));
         let applied = driver::run(
@@ -215,10 +216,11 @@ impl<'a> Migrator<'a> {
             &status.applied,
             queue,
             bound,
-            mark,
+            watch.marks(),
         )
-        .await?;
-        Ok(UpgradeReport { applied })
+        .await;
+        crate::schema_watch::finish_session(self.client, &watch).await;
+        Ok(UpgradeReport { applied: applied? })
     }
 
     async fn downgrade_locked(&self, target: Target) -> Result<DowngradeReport, Error> {

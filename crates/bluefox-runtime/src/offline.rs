@@ -32,15 +32,37 @@ pub fn down_table_ddl() -> String {
 
 /// The row of `bluefox_down_sql` for a migration being applied (replacing a stale one).
 pub fn down_insert(m: &EmbeddedMigration) -> String {
+    down_row(m, |name, down| {
+        format!("VALUES ({}, {name}, {down})", m.version)
+    })
+}
+
+/// The session setting a live migration's transaction sets to its version once its history row
+/// is written; the next migration of the run checks it (see [`live_upgrade_block`]).
+pub(crate) const APPLIED_SETTING: &str = "bluefox.applied";
+
+/// [`down_insert`] as the live migrator writes it: the row's version is the history row's
+/// (from the `refinery_row` query before it), and writing it sets [`APPLIED_SETTING`].
+fn live_down_insert(m: &EmbeddedMigration) -> String {
+    down_row(m, |name, down| {
+        format!(
+            "SELECT version, {name}, {down} FROM \"refinery_row\" \
+             WHERE set_config('{APPLIED_SETTING}', version::text, false) IS NOT NULL"
+        )
+    })
+}
+
+/// An insert into `bluefox_down_sql` of the rows `source` gives (it is handed the name and down
+/// literals), replacing a stale row of the same version.
+fn down_row(m: &EmbeddedMigration, source: impl FnOnce(&str, &str) -> String) -> String {
     let down = m.down.map_or_else(|| "NULL".to_string(), quote_literal);
     format!(
-        "INSERT INTO {table} ({v}, {n}, {d}) VALUES ({version}, {name}, {down}) ON CONFLICT ({v}) DO UPDATE SET {n} = EXCLUDED.{n}, {d} = EXCLUDED.{d};",
+        "INSERT INTO {table} ({v}, {n}, {d}) {source} ON CONFLICT ({v}) DO UPDATE SET {n} = EXCLUDED.{n}, {d} = EXCLUDED.{d};",
         table = quote_ident(DOWN_TABLE),
         v = quote_ident("version"),
         n = quote_ident("name"),
         d = quote_ident("down"),
-        version = m.version,
-        name = quote_literal(m.name),
+        source = source(&quote_literal(m.name), &down),
     )
 }
 
@@ -155,10 +177,6 @@ pub(crate) fn downgrade_block(down: &str, version: i64) -> String {
     format!("{BEGIN}{down}\n;\n{}\nCOMMIT;\n", forget(version))
 }
 
-/// What an asynchronous commit adds before `COMMIT` (after the up SQL, so the server's error
-/// positions inside the up SQL keep their offset from [`BEGIN`]).
-pub(crate) const ASYNC_COMMIT: &str = "SET LOCAL synchronous_commit = off;\n";
-
 /// One migration's transaction as the live migrator sends it, and where its up SQL starts.
 pub(crate) struct LiveBlock {
     /// The whole batch.
@@ -171,50 +189,41 @@ pub(crate) struct LiveBlock {
 
 /// The transaction the live migrator sends for one migration: `BEGIN`, up SQL, refinery's own
 /// history insert and the down row (one statement: the history insert rides in a `WITH`, so the
-/// server parses, plans and acknowledges one statement instead of two), `COMMIT`; with
-/// `asynchronous`, the commit does not wait for the WAL flush (a later synchronous commit makes
-/// it durable).
+/// server parses, plans and acknowledges one statement instead of two), `final_commit` (what
+/// the run's last migration sets so that its commit is durable; empty otherwise), `COMMIT`.
 ///
 /// Migrations are pipelined (sent before the previous one's answer), so with `after` (the
 /// migration sent just before, in the same run) the batch first checks that `after` committed:
-/// it fails (division by zero) unless `after`'s history row is there, which only `after`'s own
-/// committed transaction can have written. A failed transaction block already makes the server
-/// refuse everything that follows until `ROLLBACK`; the check also covers a `COMMIT` that
-/// fails (a deferred constraint) and up SQL that ends its transaction itself and then fails.
+/// it fails (division by zero) unless the session's [`APPLIED_SETTING`] is `after`, which only
+/// `after`'s own transaction sets, after its history row, and which its rollback undoes (a
+/// session setting changed in a transaction is transactional). A failed transaction block
+/// already makes the server refuse everything that follows until `ROLLBACK`; the check also
+/// covers a `COMMIT` that fails (a deferred constraint) and up SQL that ends its transaction
+/// itself and then fails. The check reads no table, so it costs the server no plan.
 pub(crate) fn live_upgrade_block(
     m: &EmbeddedMigration,
     refinery_insert: &str,
-    asynchronous: bool,
+    final_commit: &str,
     after: Option<i64>,
-    mark: bool,
 ) -> LiveBlock {
-    let commit_mode = if asynchronous { ASYNC_COMMIT } else { "" };
-    // `mark`: the transaction marks itself as a migration's for the schema watch's triggers
-    // (transaction-local), when the session advanced the watch's generation itself.
-    let mut checks = Vec::new();
-    if mark {
-        checks.push(format!(
-            "set_config('{}', 'on', true)",
-            crate::schema_watch::MIGRATING_SETTING
-        ));
-    }
-    if let Some(version) = after {
-        checks.push(format!(
-            "1 / (SELECT count(*) FROM {HISTORY_TABLE} WHERE version = {version})::int"
-        ));
-    }
-    let (guard, prefix_statements) = match checks.is_empty() {
-        true => (String::new(), 1),
-        false => (format!("SELECT {};\n", checks.join(", ")), 2),
+    let (guard, prefix_statements) = match after {
+        Some(version) => (
+            format!(
+                "SELECT 1 / coalesce((current_setting('{APPLIED_SETTING}', true) = '{version}')::int, 0);\n"
+            ),
+            2,
+        ),
+        None => (String::new(), 1),
     };
     let prefix = format!("{BEGIN}{guard}");
     LiveBlock {
         prefix_chars: prefix.chars().count(),
         prefix_statements,
         sql: format!(
-            "{prefix}{}\n;\nWITH \"refinery_row\" AS ({refinery_insert})\n{}\n{commit_mode}COMMIT;",
+            "{prefix}{}\n;\nWITH \"refinery_row\" AS ({} RETURNING version)\n{}\n{final_commit}COMMIT;",
             m.up,
-            down_insert(m),
+            refinery_insert.trim_end().trim_end_matches(';'),
+            live_down_insert(m),
         ),
     }
 }
@@ -318,33 +327,32 @@ COMMIT;
     }
 
     #[test]
-    fn live_block_commits_asynchronously_only_when_asked() {
+    fn live_block_ends_with_what_the_run_asks_before_commit() {
         let insert = "INSERT INTO refinery_schema_history VALUES (2)";
-        let down_row = down_insert(&MIGRATIONS[1]);
-        let sync = live_upgrade_block(&MIGRATIONS[1], insert, false, None, true);
+        let down_row = "INSERT INTO \"bluefox_down_sql\" (\"version\", \"name\", \"down\") SELECT version, 'seed', NULL FROM \"refinery_row\" WHERE set_config('bluefox.applied', version::text, false) IS NOT NULL ON CONFLICT (\"version\") DO UPDATE SET \"name\" = EXCLUDED.\"name\", \"down\" = EXCLUDED.\"down\";";
+        let plain = live_upgrade_block(&MIGRATIONS[1], insert, "", None);
         assert_eq!(
-            sync.sql,
-            format!("{MARK}INSERT INTO \"users\" VALUES (1);\n;\nWITH \"refinery_row\" AS ({insert})\n{down_row}\nCOMMIT;")
+            plain.sql,
+            format!("BEGIN;\nINSERT INTO \"users\" VALUES (1);\n;\nWITH \"refinery_row\" AS ({insert} RETURNING version)\n{down_row}\nCOMMIT;")
+        );
+        assert_eq!((plain.prefix_chars, plain.prefix_statements), (7, 1));
+        let last = live_upgrade_block(
+            &MIGRATIONS[1],
+            insert,
+            "SET LOCAL synchronous_commit = 'on';\n",
+            None,
         );
         assert_eq!(
-            (sync.prefix_chars, sync.prefix_statements),
-            (MARK.chars().count(), 2)
-        );
-        let not_waiting = live_upgrade_block(&MIGRATIONS[1], insert, true, None, true);
-        assert_eq!(
-            not_waiting.sql,
-            format!("{MARK}INSERT INTO \"users\" VALUES (1);\n;\nWITH \"refinery_row\" AS ({insert})\n{down_row}\nSET LOCAL synchronous_commit = off;\nCOMMIT;")
+            last.sql,
+            format!("BEGIN;\nINSERT INTO \"users\" VALUES (1);\n;\nWITH \"refinery_row\" AS ({insert} RETURNING version)\n{down_row}\nSET LOCAL synchronous_commit = 'on';\nCOMMIT;")
         );
     }
-
-    /// The first batch of a run: `BEGIN`, then the mark for the schema watch's triggers.
-    const MARK: &str = "BEGIN;\nSELECT set_config('bluefox.migrating', 'on', true);\n";
 
     #[test]
     fn a_pipelined_block_first_checks_that_the_one_before_committed() {
         let insert = "INSERT INTO refinery_schema_history VALUES (2)";
-        let block = live_upgrade_block(&MIGRATIONS[1], insert, true, Some(1), true);
-        let guard = "BEGIN;\nSELECT set_config('bluefox.migrating', 'on', true), 1 / (SELECT count(*) FROM refinery_schema_history WHERE version = 1)::int;\n";
+        let block = live_upgrade_block(&MIGRATIONS[1], insert, "", Some(1));
+        let guard = "BEGIN;\nSELECT 1 / coalesce((current_setting('bluefox.applied', true) = '1')::int, 0);\n";
         assert!(block.sql.starts_with(guard), "{}", block.sql);
         assert_eq!(block.prefix_chars, guard.chars().count());
         assert_eq!(block.prefix_statements, 2);

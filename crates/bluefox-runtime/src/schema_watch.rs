@@ -38,7 +38,7 @@ pub const GENERATION_SEQUENCE: &str = "bluefox_schema_generation";
 pub const STATE_TABLE: &str = "bluefox_schema_state";
 /// The event triggers' function.
 pub const WATCH_FUNCTION: &str = "bluefox_schema_changed";
-/// The transaction-local setting a migration's own transaction sets, so the triggers leave its
+/// The setting a migration session turns on while its migrations run, so the triggers leave its
 /// DDL and history rows to the one advance the session made before its first migration.
 pub const MIGRATING_SETTING: &str = "bluefox.migrating";
 /// The history table trigger's function.
@@ -123,13 +123,19 @@ pub async fn store_stamp(client: &Client, embedded: &Embedded, generation: i64) 
     }
 }
 
-/// Installs the watch in the current schema when the session's role is a superuser (only one
-/// may create event triggers) and it is not installed yet. Called by a migration session under
-/// the advisory lock. Returns whether the watch is installed.
-///
-/// # Errors
-/// [`Error::Database`] when a query fails.
-pub async fn install(client: &Client) -> Result<bool, Error> {
+/// Whether the current schema has the watch, and whether this session may install it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Presence {
+    /// Installed.
+    Installed,
+    /// Not installed; the session's role is a superuser (only one may create event triggers),
+    /// so it can install it in this schema.
+    Installable { schema: String },
+    /// Not installed, and this role may not install it.
+    Absent,
+}
+
+async fn presence(client: &Client) -> Result<Presence, Error> {
     let probe = format!(
         "SELECT current_setting('is_superuser'), current_schema()::text, \
          EXISTS (SELECT 1 FROM pg_event_trigger e JOIN pg_proc p ON p.oid = e.evtfoid \
@@ -141,56 +147,117 @@ pub async fn install(client: &Client) -> Result<bool, Error> {
         .await
         .map_err(|e| Error::db("check for the schema watch", &e))?;
     let Some(row) = first_row(&messages) else {
-        return Ok(false);
+        return Ok(Presence::Absent);
     };
-    if row.get(2) == Some("t") {
-        return Ok(true);
+    Ok(match (row.get(0), row.get(1), row.get(2)) {
+        (_, _, Some("t")) => Presence::Installed,
+        (Some("on"), Some(schema), _) => Presence::Installable {
+            schema: schema.to_string(),
+        },
+        _ => Presence::Absent,
+    })
+}
+
+/// Installs the watch in the current schema when the session's role is a superuser and it is
+/// not installed yet. Called by a migration session under the advisory lock. Returns whether
+/// the watch is installed.
+///
+/// # Errors
+/// [`Error::Database`] when a query fails.
+pub async fn install(client: &Client) -> Result<bool, Error> {
+    match presence(client).await? {
+        Presence::Installed => Ok(true),
+        Presence::Installable { schema } => install_in(client, &schema).await.map(|()| true),
+        Presence::Absent => {
+            tracing::debug!(
+                "not a superuser: no schema watch; every boot reads the catalog for the drift check"
+            );
+            Ok(false)
+        }
     }
-    let (Some("on"), Some(schema)) = (row.get(0), row.get(1)) else {
-        tracing::debug!(
-            "not a superuser: no schema watch; every boot reads the catalog for the drift check"
-        );
-        return Ok(false);
-    };
+}
+
+async fn install_in(client: &Client, schema: &str) -> Result<(), Error> {
     client
         .batch_execute(&install_sql(schema))
         .await
-        .map_err(|e| Error::db("install the schema watch", &e))?;
-    Ok(true)
+        .map_err(|e| Error::db("install the schema watch", &e))
 }
 
-/// What a migration session does about the watch before its first migration: installs it when
-/// allowed (`install`), then advances the generation once. Returns whether the session's
-/// transactions may mark themselves as migrating (only after that advance). Never fails the
-/// session: the watch is an optimisation, so a failure (the installation refused, say because
-/// the history "table" in this schema is a view) is logged and the session goes on without it,
-/// its DDL then advancing the generation statement by statement as anyone's does.
-pub async fn prepare_session(client: &Client, install: bool) -> bool {
-    if install {
-        match self::install(client).await {
-            Ok(true) => {}
-            // Not a superuser, and no watch here: nothing to advance.
-            Ok(false) => return false,
-            Err(e) => {
-                let _ = client.batch_execute("ROLLBACK").await;
-                tracing::warn!(
-                    "{e}; going on without the schema watch (every boot then does the full check)"
-                );
-                return false;
-            }
+/// What a migration session does about the watch, decided before its first migration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionWatch {
+    /// The watch is installed and its generation was advanced for this session: the session
+    /// may mark its work as migrating ([`MIGRATING_SETTING`]), so the triggers leave it alone.
+    Marked,
+    /// No watch yet and this session may install it: it does after its migrations (they then
+    /// run without any trigger, and the first boot after them verifies and stamps).
+    InstallAfter {
+        /// The schema to install it in.
+        schema: String,
+    },
+    /// No watch (or it could not be advanced): the session's DDL advances the generation, if
+    /// any, as anyone's does.
+    Unmarked,
+}
+
+impl SessionWatch {
+    /// Whether the session's work is marked as migrating.
+    pub fn marks(&self) -> bool {
+        matches!(self, SessionWatch::Marked)
+    }
+}
+
+/// What a migration session does about the watch before its first migration: when it is
+/// installed, advances the generation once (so every stamp taken before the session is stale,
+/// whatever the session then does); when it is not and `install` allows and the role can,
+/// leaves the installation to [`finish_session`]. Never fails the session: the watch is an
+/// optimisation, so a failure is logged and the session goes on without it, its DDL then
+/// advancing the generation statement by statement as anyone's does.
+pub async fn prepare_session(client: &Client, install: bool) -> SessionWatch {
+    let presence = match install {
+        true => presence(client).await,
+        // Not ours to install; advance it if someone did.
+        false => Ok(Presence::Installed),
+    };
+    match presence {
+        Ok(Presence::Installed) => {}
+        Ok(Presence::Installable { schema }) => return SessionWatch::InstallAfter { schema },
+        Ok(Presence::Absent) => return SessionWatch::Unmarked,
+        Err(e) => {
+            tracing::warn!(
+                "{e}; going on without the schema watch (every boot then does the full check)"
+            );
+            return SessionWatch::Unmarked;
         }
     }
     match advance(client).await {
-        Ok(()) => true,
+        Ok(()) => SessionWatch::Marked,
         Err(e) => {
             tracing::debug!("{e}; this session's DDL advances the generation as anyone's does");
-            false
+            SessionWatch::Unmarked
         }
     }
 }
 
-/// Advances the generation once for a whole migration session, before its first migration: its
-/// own transactions mark themselves as migrating ([`MIGRATING_SETTING`]), so the triggers do not
+/// What a migration session does about the watch after its migrations (whether they all
+/// applied or not): installs it when [`prepare_session`] left that to now. Never fails the
+/// session: a refused installation (the history "table" in this schema is a view, say) is
+/// rolled back and logged.
+pub async fn finish_session(client: &Client, watch: &SessionWatch) {
+    let SessionWatch::InstallAfter { schema } = watch else {
+        return;
+    };
+    if let Err(e) = install_in(client, schema).await {
+        let _ = client.batch_execute("ROLLBACK").await;
+        tracing::warn!(
+            "{e}; going on without the schema watch (every boot then does the full check)"
+        );
+    }
+}
+
+/// Advances the generation once for a whole migration session, before its first migration: the
+/// session then marks itself as migrating ([`MIGRATING_SETTING`]), so the triggers do not
 /// run their work once per statement, and every stamp taken before the session is stale from
 /// here on (whether the session then applies everything, part, or nothing).
 ///
@@ -242,17 +309,19 @@ pub fn install_sql(schema: &str) -> String {
              IF current_setting('{MIGRATING_SETTING}', true) = 'on' THEN\n        \
                  RETURN;\n    \
              END IF;\n    \
-             IF tg_event = 'sql_drop' THEN\n        \
-                 IF NOT EXISTS (SELECT 1 FROM pg_event_trigger_dropped_objects() WHERE NOT is_temporary) THEN\n            \
+             BEGIN\n        \
+                 IF tg_event = 'sql_drop' THEN\n            \
+                     IF NOT EXISTS (SELECT 1 FROM pg_event_trigger_dropped_objects() WHERE NOT is_temporary) THEN\n                \
+                         RETURN;\n            \
+                     END IF;\n        \
+                 ELSIF NOT EXISTS (SELECT 1 FROM pg_event_trigger_ddl_commands()\n                \
+                     WHERE schema_name IS NULL OR schema_name NOT LIKE 'pg\\_temp%') THEN\n            \
                      RETURN;\n        \
-                 END IF;\n    \
-             ELSIF NOT EXISTS (SELECT 1 FROM pg_event_trigger_ddl_commands()\n            \
-                 WHERE schema_name IS NULL OR schema_name NOT LIKE 'pg\\_temp%') THEN\n        \
+                 END IF;\n        \
+                 PERFORM nextval({sequence_literal}::regclass);\n    \
+             EXCEPTION WHEN OTHERS THEN\n        \
                  RETURN;\n    \
-             END IF;\n    \
-             PERFORM nextval({sequence_literal}::regclass);\n\
-         EXCEPTION WHEN OTHERS THEN\n    \
-             RETURN;\n\
+             END;\n\
          END\n\
          $bluefox$;\n\
          CREATE OR REPLACE FUNCTION {history_function}() RETURNS trigger\n\
@@ -261,9 +330,11 @@ pub fn install_sql(schema: &str) -> String {
              IF current_setting('{MIGRATING_SETTING}', true) = 'on' THEN\n        \
                  RETURN NULL;\n    \
              END IF;\n    \
-             PERFORM nextval({sequence_literal}::regclass);\n    \
-             RETURN NULL;\n\
-         EXCEPTION WHEN OTHERS THEN\n    \
+             BEGIN\n        \
+                 PERFORM nextval({sequence_literal}::regclass);\n    \
+             EXCEPTION WHEN OTHERS THEN\n        \
+                 NULL;\n    \
+             END;\n    \
              RETURN NULL;\n\
          END\n\
          $bluefox$;\n\

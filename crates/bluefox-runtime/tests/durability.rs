@@ -101,3 +101,62 @@ async fn a_failing_migration_keeps_and_flushes_the_earlier_ones() {
         .unwrap();
     assert_eq!(versions(&report.applied, |a| a.version), [V3]);
 }
+
+/// `SHOW` of a setting on `client`, which ran the migrations.
+async fn show(client: &Client, setting: &str) -> String {
+    client
+        .query_one(
+            "SELECT coalesce(current_setting($1, true), '')",
+            &[&setting],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
+async fn a_run_leaves_the_sessions_settings_as_it_found_them_and_is_durable_even_when_they_are_not()
+{
+    let db = TestDb::new("bluefox_t");
+    let client = db.client().await;
+    // An application session that does not wait for the WAL: the run's last commit must wait
+    // anyway, and the session must get its own setting back.
+    client
+        .batch_execute("SET synchronous_commit = off")
+        .await
+        .unwrap();
+    let mark = (V3, "mark", MARK, Some("DROP TABLE \"wal_mark\";"));
+    let embedded = embedded(&[USERS, POSTS, mark], &[]);
+    Migrator::new(&client, embedded)
+        .upgrade(Target::Head)
+        .await
+        .unwrap();
+    assert!(flushed_past_mark(&db.client().await).await);
+    assert_eq!(show(&client, "synchronous_commit").await, "off");
+    assert_ne!(show(&client, "bluefox.migrating").await, "on");
+
+    // A run stopped by a failing migration puts them back too.
+    client
+        .batch_execute("SET synchronous_commit = local")
+        .await
+        .unwrap();
+    let bad = (V3 + 2, "bad", "SELECT 1 / 0;\n", Some("SELECT 1;"));
+    let more = (
+        V3 + 1,
+        "more",
+        "CREATE TABLE \"more\" (\"id\" INT);\n",
+        None,
+    );
+    let embedded = support::embedded(&[USERS, POSTS, mark, more, bad], &[]);
+    let err = Migrator::new(&client, embedded)
+        .upgrade(Target::Head)
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, Error::MigrationFailed { .. }), "{err}");
+    assert_eq!(show(&client, "synchronous_commit").await, "local");
+    assert_ne!(show(&client, "bluefox.migrating").await, "on");
+    assert_eq!(
+        versions(&history_rows(&client).await, |r| r.0),
+        [V1, V2, V3, V3 + 1]
+    );
+}

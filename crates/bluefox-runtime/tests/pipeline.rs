@@ -148,3 +148,42 @@ async fn a_migration_whose_commit_fails_stops_the_run() {
     assert_eq!(tables(&client).await, ["t1"]);
     assert!(history_rows(&client).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_check_never_passes_on_what_an_earlier_run_of_the_session_left() {
+    let db = TestDb::new("bluefox_p");
+    let client = db.client().await;
+    // Run one applies migrations 1 and 2 (the session then remembers 2 as the last applied);
+    // 2 is reverted; run two re-applies a 2 whose COMMIT fails. Migration 3, sent behind it,
+    // must not pass its check on run one's memory of 2.
+    let first = embedded(&specs(2, 0, ""), &[]);
+    let migrator = Migrator::new(&client, first);
+    migrator.upgrade(Target::Head).await.unwrap();
+    migrator.downgrade(Target::Back(1)).await.unwrap();
+    client
+        .batch_execute("CREATE TABLE \"p\" (\"id\" BIGINT PRIMARY KEY)")
+        .await
+        .unwrap();
+    let again = embedded(
+        &specs(
+            3,
+            2,
+            "CREATE TABLE \"t2\" (\"id\" BIGINT REFERENCES \"p\" (\"id\") DEFERRABLE INITIALLY DEFERRED);\n\
+             INSERT INTO \"t2\" VALUES (7);\n",
+        ),
+        &[],
+    );
+    let err = Migrator::new(&client, again)
+        .upgrade(Target::Head)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::MigrationFailed { version, sqlstate, .. } if *version == 20261130000002 && sqlstate == "23503"),
+        "{err}"
+    );
+    assert_eq!(tables(&client).await, ["t1"]);
+    assert_eq!(
+        versions(&history_rows(&client).await, |r| r.0),
+        [20261130000001]
+    );
+}

@@ -329,3 +329,42 @@ async fn an_older_binary_sees_what_a_newer_one_migrated_in_the_meantime() {
     assert_eq!(warned.len(), 1, "{:?}", log.lock().unwrap());
     assert!(warned[0].contains(&BIO_LESS.0.to_string()), "{}", warned[0]);
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_first_session_installs_the_watch_after_its_migrations_and_later_ones_advance_it_once()
+{
+    let db = TestDb::new("bluefox_w");
+    let client = db.client().await;
+    bluefox_runtime::Migrator::new(&client, embedded(&[USERS, BIO_LESS], &[]))
+        .upgrade(bluefox_runtime::Target::Head)
+        .await
+        .expect("upgrade");
+    // Installed once the migrations ran (its objects are newer than theirs), so none of their
+    // DDL went through a trigger.
+    assert_eq!(
+        db.column(
+            "SELECT bool_and(oid > 'active_users'::regclass::oid)::text FROM pg_event_trigger \
+             WHERE evtname LIKE 'bluefox_watch_%' HAVING count(*) = 2"
+        ),
+        ["true"]
+    );
+    let installed = generation(&db);
+    // A later session advances it once for all its DDL (three statements here), and gives the
+    // session back unmarked: DDL on it afterwards counts as anyone's.
+    let three_ddl = (
+        20261130000010,
+        "three_ddl",
+        "CREATE TABLE \"a\" (\"id\" INT);\nCREATE TABLE \"b\" (\"id\" INT);\nCREATE INDEX \"ix_a\" ON \"a\" (\"id\");\n",
+        None,
+    );
+    bluefox_runtime::Migrator::new(&client, embedded(&[USERS, BIO_LESS, three_ddl], &[]))
+        .upgrade(bluefox_runtime::Target::Head)
+        .await
+        .expect("upgrade");
+    assert_eq!(generation(&db), installed + 1);
+    client
+        .batch_execute("CREATE TABLE \"by_hand\" (\"id\" INT)")
+        .await
+        .unwrap();
+    assert_eq!(generation(&db), installed + 2);
+}

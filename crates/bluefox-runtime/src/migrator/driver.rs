@@ -8,14 +8,16 @@
 //! and each batch also checks that the one before it committed
 //! ([`offline::live_upgrade_block`]), so nothing after a failing migration runs.
 //!
-//! Every migration of a run but the last commits with `synchronous_commit = off`: its commit
-//! returns without waiting for the WAL to reach the disk, and the last migration's synchronous
-//! commit then flushes the WAL of all before it (WAL is written in order), so a run of N
-//! migrations costs one WAL flush instead of N. Each migration stays one transaction. Nothing
-//! is reported (logged or returned) as applied before that flush: when a run stops early (a
-//! failing migration), the migrations it applied are flushed by one small synchronous write
-//! before the error is returned, so "migrations before it stay applied" holds across a crash.
+//! Every migration of a run but the last commits with `synchronous_commit = off` (set once for
+//! the session, see [`RunSettings`]): its commit returns without waiting for the WAL to reach
+//! the disk, and the last migration's synchronous commit then flushes the WAL of all before it
+//! (WAL is written in order), so a run of N migrations costs one WAL flush instead of N. Each
+//! migration stays one transaction. Nothing is reported (logged or returned) as applied before
+//! that flush: when a run stops early (a failing migration), the migrations it applied are
+//! flushed by one small synchronous write before the error is returned, so "migrations before
+//! it stay applied" holds across a crash.
 
+use super::run_settings::{durable_level, RunSettings};
 use super::statements;
 use super::AppliedMigration;
 use crate::error::{describe, Direction, Error};
@@ -48,23 +50,27 @@ struct InFlight {
 }
 
 /// Has refinery apply `queue` (the planned migrations, ascending, the last being `bound`) over
-/// `client`, given the history rows read and validated under the lock.
+/// `client`, given the history rows read and validated under the lock; with `mark`, the
+/// session is marked as migrating for the schema watch's triggers while the run lasts.
 pub(super) async fn run(
     client: &Client,
     embedded: &Embedded,
     applied: &[AppliedRow],
     queue: impl Iterator<Item = &'static EmbeddedMigration>,
     bound: i64,
-    mark_migrating: bool,
+    mark: bool,
 ) -> Result<Vec<AppliedMigration>, Error> {
     let migrations = crate::refinery_glue::unapplied(embedded)?;
+    let queue: VecDeque<&'static EmbeddedMigration> = queue.collect();
+    let settings = RunSettings::enter(client, queue.len() > 1, mark).await?;
     let mut session = Session {
         client,
         applied: crate::refinery_glue::applied(applied),
-        queue: queue.collect(),
+        queue,
         in_flight: VecDeque::new(),
         last_sent: None,
-        mark_migrating,
+        final_commit: settings.final_commit(),
+        asynchronous: settings.asynchronous(),
         done: Vec::new(),
         failure: None,
         unflushed: None,
@@ -84,6 +90,7 @@ pub(super) async fn run(
     let outcome = outcome
         .map_err(|e| e.to_string())
         .and_then(|_| settled.map_err(|e| e.to_string()));
+    let restored = settings.restore(client).await;
     let flushed = match session.unflushed {
         Some(version) => flush(client, version).await,
         None => Ok(()),
@@ -98,10 +105,10 @@ pub(super) async fn run(
         );
     }
     match outcome {
-        Ok(_) => flushed.map(|()| session.done),
+        Ok(_) => flushed.and(restored).map(|()| session.done),
         Err(e) => {
-            if let Err(flush_error) = flushed {
-                tracing::warn!("{flush_error}");
+            for problem in [flushed, restored].into_iter().filter_map(Result::err) {
+                tracing::warn!("{problem}");
             }
             Err(session.failure.take().unwrap_or_else(|| Error::Refinery(e)))
         }
@@ -117,7 +124,18 @@ pub(super) async fn run(
 /// [`Error::Database`] when the statement fails (the connection was lost): the migrations
 /// committed before may then be lost in a crash within the server's `wal_writer_delay`.
 pub(super) async fn flush(client: &Client, version: i64) -> Result<(), Error> {
-    let sql = format!("UPDATE {HISTORY_TABLE} SET version = version WHERE version = {version}");
+    // The session's level, unless it is `off`: this commit must wait for the WAL.
+    let level = match client.simple_query("SHOW synchronous_commit").await {
+        Ok(messages) => messages.iter().find_map(|m| match m {
+            SimpleQueryMessage::Row(row) => row.get(0).map(|v| durable_level(v).to_string()),
+            _ => None,
+        }),
+        Err(_) => None,
+    };
+    let sql = format!(
+        "BEGIN;\nSET LOCAL synchronous_commit = {};\nUPDATE {HISTORY_TABLE} SET version = version WHERE version = {version};\nCOMMIT;",
+        bluefox_core::schema::quote_literal(level.as_deref().unwrap_or("on"))
+    );
     client
         .batch_execute(&sql)
         .await
@@ -350,8 +368,10 @@ struct Session<'c> {
     in_flight: VecDeque<InFlight>,
     /// The version of the last migration sent in this run.
     last_sent: Option<i64>,
-    /// Whether each migration's transaction marks itself for the schema watch's triggers.
-    mark_migrating: bool,
+    /// What the run's last migration sets before its `COMMIT` (see [`RunSettings`]).
+    final_commit: String,
+    /// Whether every migration but the last commits asynchronously.
+    asynchronous: bool,
     done: Vec<AppliedMigration>,
     failure: Option<Error>,
     /// The newest migration committed asynchronously and not yet flushed by a synchronous
@@ -392,14 +412,10 @@ impl Session<'_> {
             ))));
         };
         // The run's last migration commits synchronously, flushing every one before it.
-        let asynchronous = !self.queue.is_empty();
-        let block = offline::live_upgrade_block(
-            m,
-            insert,
-            asynchronous,
-            self.last_sent,
-            self.mark_migrating,
-        );
+        let last = self.queue.is_empty();
+        let asynchronous = self.asynchronous && !last;
+        let final_commit = if last { self.final_commit.as_str() } else { "" };
+        let block = offline::live_upgrade_block(m, insert, final_commit, self.last_sent);
         let prefix = Prefix {
             chars: block.prefix_chars,
             statements: block.prefix_statements,
