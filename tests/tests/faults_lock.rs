@@ -170,7 +170,8 @@ async fn the_ddl_backend_holds_the_lock_from_the_history_read_to_the_last_commit
         ("ddl-end", true),
         ("insert", true),
         ("commit", true),
-        ("read", true), // the next (pipelined) batch checks that the one before it committed
+        // The next (pipelined) batch checks that the one before it committed through a session
+        // setting, not by reading the history.
         ("ddl-start", true),
         ("ddl-end", true),
         ("insert", true),

@@ -8,7 +8,7 @@ use crate::emit::Generated;
 use crate::env::{self, DotEnvFile, Origin, Setting, DATABASE_URL, MODELS_MODULE};
 use crate::error::Error;
 use crate::lint;
-use crate::migrations::{self, MigrationsDir};
+use crate::migrations::{self, MigrationsDir, ReadAhead};
 use crate::model::{self, ModelStruct, ParsedFile, SourceFile};
 use crate::warning::{self, Warning, WarningKind};
 use crate::watch;
@@ -238,27 +238,57 @@ impl Builder {
             }
         }
         let mut buffer = Vec::new();
-        let result = self.run_to(&mut buffer);
+        // Without a stored run's inputs to reuse (a first run), the inputs of the rerun set the
+        // run is expected to print are read on a thread of their own while it runs, rather than
+        // after it, from when the models are parsed: until then the run keeps both cores busy,
+        // after that mostly one.
+        let (parsed, models_parsed) = std::sync::mpsc::channel::<()>();
+        let settings_text = &settings;
+        let (result, early) = std::thread::scope(|scope| {
+            let early = match (&cache, &read_on_miss) {
+                (Some((_, crate_dir)), None) => std::thread::Builder::new()
+                    .name("bluefox-cache-inputs".to_string())
+                    .spawn_scoped(scope, move || {
+                        // No word: the run stopped before it parsed the models.
+                        models_parsed.recv().ok()?;
+                        let paths = self.expected_rerun_if_changed()?;
+                        let env_vars = rerun_if_env_changed();
+                        let inputs = Inputs::read(crate_dir, settings_text, &paths, &env_vars);
+                        Some((paths, env_vars, inputs))
+                    })
+                    .ok(),
+                _ => None,
+            };
+            let result = {
+                let notify = move || {
+                    let _ = parsed.send(());
+                };
+                // `notify`, and with it the sender, is dropped once the run is over.
+                self.run_to_notifying(&mut buffer, &notify)
+            };
+            let early = early.and_then(|thread| thread.join().ok()).flatten();
+            (result, early)
+        });
         if out.write_all(&buffer).is_err() {
             eprintln!("error: bluefox: cannot write the build script's output to stdout");
             std::process::exit(1);
         }
         if let (Ok(generated), Some((cache, crate_dir))) = (&result, &cache) {
             // The inputs the replay check read serve again when this run's rerun set is the
-            // stored run's (the usual case): no third read of every file.
+            // stored run's (the usual case): no third read of every file. Inputs read while the
+            // run went on serve when the run printed the paths expected, then what else it
+            // printed (the watch directory).
             let paths = generated.rerun_paths();
-            let inputs = match read_on_miss {
-                Some(read)
-                    if read.paths == paths && read.env_vars == generated.rerun_if_env_changed =>
+            let env_vars = &generated.rerun_if_env_changed;
+            let inputs = match (read_on_miss, early) {
+                (Some(read), _) if read.paths == paths && read.env_vars == *env_vars => read.inputs,
+                (_, Some((early_paths, early_vars, mut inputs)))
+                    if paths.starts_with(&early_paths) && early_vars == *env_vars =>
                 {
-                    read.inputs
+                    inputs.add_paths(crate_dir, &paths[early_paths.len()..]);
+                    inputs
                 }
-                _ => Inputs::read(
-                    crate_dir,
-                    &settings,
-                    &paths,
-                    &generated.rerun_if_env_changed,
-                ),
+                _ => Inputs::read(crate_dir, &settings, &paths, env_vars),
             };
             let stored = Stored {
                 inputs,
@@ -333,64 +363,55 @@ impl Builder {
     /// wrong: an unresolved `MODELS_MODULE`, a model that cannot be read, a malformed
     /// migration or snapshot, two migrations with one version, an unreadable file.
     pub fn load(&self) -> Result<Project, Error> {
-        self.load_with(|_, _| Ok(())).map(|(project, ())| project)
+        self.load_with(Keep::Project, |_, _, _| Ok(()), &|| {})
+            .map(|loaded| loaded.project)
     }
 
-    /// [`Builder::load`], calling `with_migrations` on the migrations directory and its dialect
-    /// as soon as they are read, on a thread of their own while the models are parsed (the two
-    /// halves of a first run take about as long). Errors keep their order: a model error first,
-    /// then one from the migrations, then one from `with_migrations`.
+    /// [`Builder::load`], calling `with_migrations` on the migrations directory and its dialect.
+    /// The migrations directory (files and snapshot) is read on a thread of its own, which then
+    /// helps parse the models, and `with_migrations` runs on a thread of its own while the
+    /// models are compared with the snapshot. `models_parsed` is called once every model file is
+    /// parsed; `keep` says what the caller needs of the project. Errors keep their order: a
+    /// model error first, then one from the migrations, then one from `with_migrations`.
     fn load_with<R: Send>(
         &self,
-        with_migrations: impl FnOnce(&MigrationsDir, Dialect) -> Result<R, Error> + Send,
-    ) -> Result<(Project, R), Error> {
+        keep: Keep,
+        with_migrations: impl FnOnce(&MigrationsDir, &ReadAhead, Dialect) -> Result<R, Error> + Send,
+        models_parsed: &(dyn Fn() + Sync),
+    ) -> Result<Loaded<R>, Error> {
         let crate_dir = self.dir()?;
         let crate_name = self.name(crate_dir);
-        let migrations_dir = self
-            .migrations_dir
-            .clone()
-            .unwrap_or_else(|| DEFAULT_MIGRATIONS_DIR.to_string());
-        let dotenv_files = env::dotenv_files(crate_dir)?;
-        let setting = match &self.models_module {
-            Some(setting) => Some(setting.clone()),
-            None => env::lookup(MODELS_MODULE, None, &dotenv_files)?,
-        };
-        let discovery = discover::discover(crate_dir, &crate_name, setting.as_ref())?;
+        let migrations_dir = self.migrations_dir_name();
+        let Discovered {
+            dotenv_candidates,
+            dotenv_files,
+            discovery,
+        } = self.discover(crate_dir, &crate_name)?;
         let model_files = ModelFiles::new(crate_dir, &crate_name, &discovery.files);
-        // Called once, on the thread or (when no thread can be had) after the models.
-        let with_migrations = Mutex::new(Some(with_migrations));
-        let read_migrations = || -> Result<(MigrationsDir, Dialect, R), Error> {
-            let migrations = migrations::read(crate_dir, &migrations_dir)?;
-            let dialect = self.dialect_of(&migrations, &migrations_dir, &dotenv_files)?;
-            let with_migrations = with_migrations
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take();
-            let extra = match with_migrations {
-                Some(with_migrations) => with_migrations(&migrations, dialect)?,
-                None => unreachable!("the migrations are read once"),
-            };
-            Ok((migrations, dialect, extra))
+        let read_migration_files = || {
+            migrations::read_files(crate_dir, &migrations_dir, true)
+                .and_then(migrations::MigrationFiles::finish)
         };
-        // The migrations (and what is made of them) on a thread of their own, which then helps
-        // with the model files; this thread parses model files and scans `src`.
-        let (strays, migrations) = std::thread::scope(|scope| {
+        // The migration files on a thread of their own, which then helps with the model files;
+        // this thread parses model files and scans `src`.
+        let (strays, migration_files) = std::thread::scope(|scope| {
             let helper = std::thread::Builder::new()
                 .name("bluefox-migrations".to_string())
                 .spawn_scoped(scope, || {
-                    let migrations = read_migrations();
+                    let files = read_migration_files();
                     model_files.parse_all();
-                    migrations
+                    files
                 })
                 .ok();
             model_files.parse_all();
             let strays = stray_models(crate_dir, &crate_name, &discovery);
-            let migrations = helper.map(|helper| match helper.join() {
-                Ok(migrations) => migrations,
+            let files = helper.map(|helper| match helper.join() {
+                Ok(files) => files,
                 Err(panic) => std::panic::resume_unwind(panic),
             });
-            (strays, migrations)
+            (strays, files)
         });
+        models_parsed();
         // Errors in the order of a run in turn: the model files, their schema, the scan of
         // `src`, then the migrations.
         let mut warnings = Vec::new();
@@ -399,15 +420,51 @@ impl Builder {
             warnings.extend(lint::wrong_base(&parsed.others));
             models.extend(parsed.models);
         }
-        let schema = model::assemble(&models)?;
-        warnings.extend(lint::stray_models(&strays?, &discovery.mode));
-        // Without a thread (the system refused one), the migrations are read now.
-        let (migrations, dialect, extra) = match migrations {
-            Some(migrations) => migrations?,
-            None => read_migrations()?,
+        let mut schema = match keep {
+            Keep::Project => model::assemble(&models)?,
+            Keep::Generated => model::assemble_taking_tables(&mut models)?,
         };
+        warnings.extend(lint::stray_models(&strays?, &discovery.mode));
+        // Without a thread (the system refused one), the migration files are read now.
+        let migration_files = match migration_files {
+            Some(files) => files?,
+            None => read_migration_files()?,
+        };
+        let (migrations, ahead) = migration_files;
+        let dialect = self.dialect_of(&migrations, &migrations_dir, &dotenv_files)?;
         warnings.extend(migrations.warnings.iter().cloned());
-        let changes = bluefox_core::diff::diff(&migrations.snapshot.schema, &schema);
+        // What is made of the migrations on a thread of its own while this one compares the
+        // snapshot with the models; called once, there or (when no thread can be had) here.
+        let with_migrations = Mutex::new(Some(with_migrations));
+        let make = || {
+            let with_migrations = with_migrations
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            match with_migrations {
+                Some(with_migrations) => with_migrations(&migrations, &ahead, dialect),
+                None => unreachable!("what is made of the migrations is made once"),
+            }
+        };
+        let (extra, changes) = std::thread::scope(|scope| {
+            let maker = std::thread::Builder::new()
+                .name("bluefox-codegen".to_string())
+                .spawn_scoped(scope, make)
+                .ok();
+            let changes = bluefox_core::diff::diff(&migrations.snapshot.schema, &schema);
+            if keep == Keep::Generated {
+                // Freed here, while the other thread works, rather than after it.
+                drop(std::mem::take(&mut models));
+                drop(std::mem::take(&mut schema));
+            }
+            let extra = match maker.map(|maker| maker.join()) {
+                Some(Ok(extra)) => extra,
+                Some(Err(panic)) => std::panic::resume_unwind(panic),
+                None => make(),
+            };
+            (extra, changes)
+        });
+        let extra = extra?;
         let mut pending = lint::pending(&changes);
         if migrations_dir != DEFAULT_MIGRATIONS_DIR {
             // A crate with one set per dialect: say which set lags and how to make its migration.
@@ -441,7 +498,50 @@ impl Builder {
             dialect,
             changes,
         };
-        Ok((project, extra))
+        Ok(Loaded {
+            project,
+            extra,
+            dotenv_candidates,
+        })
+    }
+
+    /// The migrations directory, relative to the crate root.
+    fn migrations_dir_name(&self) -> String {
+        self.migrations_dir
+            .clone()
+            .unwrap_or_else(|| DEFAULT_MIGRATIONS_DIR.to_string())
+    }
+
+    /// The `.env` files and the model files of the crate: what a load reads first.
+    fn discover(&self, crate_dir: &Path, crate_name: &str) -> Result<Discovered, Error> {
+        let dotenv_candidates = env::dotenv_candidates(crate_dir)?;
+        let dotenv_files = env::existing_dotenv_files(&dotenv_candidates);
+        let setting = match &self.models_module {
+            Some(setting) => Some(setting.clone()),
+            None => env::lookup(MODELS_MODULE, None, &dotenv_files)?,
+        };
+        let discovery = discover::discover(crate_dir, crate_name, setting.as_ref())?;
+        Ok(Discovered {
+            dotenv_candidates,
+            dotenv_files,
+            discovery,
+        })
+    }
+
+    /// The `rerun-if-changed` paths a run of this builder is expected to print, found without
+    /// reading the models or the migrations, so a build script can read its cache inputs while
+    /// the run goes on; `None` when the run would fail before printing any.
+    fn expected_rerun_if_changed(&self) -> Option<Vec<String>> {
+        let crate_dir = self.dir().ok()?;
+        let found = self.discover(crate_dir, &self.name(crate_dir)).ok()?;
+        let (changed, _) = rerun_paths(
+            crate_dir,
+            &found.dotenv_candidates,
+            &found.dotenv_files,
+            &self.migrations_dir_name(),
+            &found.discovery.files,
+        );
+        Some(changed)
     }
 
     /// The dialect of a migrations directory: its snapshot's, checked against the one asked
@@ -484,29 +584,33 @@ impl Builder {
     ///
     /// As [`Builder::load`].
     pub fn generate(&self) -> Result<Generated, Error> {
-        let (project, code) = self.load_with(|migrations, dialect| {
-            crate::codegen::render(
-                &migrations.embedded(),
-                &migrations.embedded_snapshot(),
-                dialect,
-            )
-        })?;
-        // Every `.env` that would apply, read or not: one that appears changes what is read.
-        let dotenv_candidates = env::dotenv_candidates(&project.crate_dir)?;
-        let mut paths: Vec<String> = dotenv_candidates
-            .into_iter()
-            .map(|f| f.rel_path)
-            .chain(project.dotenv_files.iter().map(|f| f.rel_path.clone()))
-            .chain([project.migrations_dir.clone(), "src".to_string()])
-            .chain(project.discovery.files.iter().cloned())
-            .collect();
-        paths.sort();
-        paths.dedup();
-        // A path that appeared since it was read is listed as existing: newer than this run's
-        // start, it reruns the next build.
-        let (rerun_if_changed, rerun_if_created) = paths
-            .into_iter()
-            .partition(|path| project.crate_dir.join(path).exists());
+        self.generate_notifying(&|| {})
+    }
+
+    /// [`Builder::generate`], calling `models_parsed` once every model file is parsed.
+    fn generate_notifying(&self, models_parsed: &(dyn Fn() + Sync)) -> Result<Generated, Error> {
+        let Loaded {
+            project,
+            extra: code,
+            dotenv_candidates,
+        } = self.load_with(
+            Keep::Generated,
+            |migrations, ahead, dialect| {
+                crate::codegen::render(
+                    &migrations.embedded_with(ahead),
+                    &migrations.embedded_snapshot_with(ahead),
+                    dialect,
+                )
+            },
+            models_parsed,
+        )?;
+        let (rerun_if_changed, rerun_if_created) = rerun_paths(
+            &project.crate_dir,
+            &dotenv_candidates,
+            &project.dotenv_files,
+            &project.migrations_dir,
+            &project.discovery.files,
+        );
         Ok(Generated {
             file_name: embedded_file_name(&project.migrations_dir),
             code,
@@ -514,7 +618,7 @@ impl Builder {
             rerun_if_changed,
             rerun_if_created,
             creation_watch: None,
-            rerun_if_env_changed: vec![MODELS_MODULE.to_string(), DATABASE_URL.to_string()],
+            rerun_if_env_changed: rerun_if_env_changed(),
         })
     }
 
@@ -536,7 +640,16 @@ impl Builder {
     ///
     /// As [`Builder::run`].
     pub fn run_to(&self, out: &mut impl Write) -> Result<Generated, Error> {
-        let mut generated = self.generate()?;
+        self.run_to_notifying(out, &|| {})
+    }
+
+    /// [`Builder::run_to`], calling `models_parsed` once every model file is parsed.
+    fn run_to_notifying(
+        &self,
+        out: &mut impl Write,
+        models_parsed: &(dyn Fn() + Sync),
+    ) -> Result<Generated, Error> {
+        let mut generated = self.generate_notifying(models_parsed)?;
         let out_dir = self
             .out_dir
             .as_deref()
@@ -574,6 +687,63 @@ impl Builder {
     pub fn crate_dir_path(&self) -> Option<&Path> {
         self.crate_dir.as_deref()
     }
+}
+
+/// The variables every run prints as `rerun-if-env-changed`, in order.
+fn rerun_if_env_changed() -> Vec<String> {
+    vec![MODELS_MODULE.to_string(), DATABASE_URL.to_string()]
+}
+
+/// What [`Builder::load_with`] keeps for its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    /// The whole [`Project`] ([`Builder::load`]).
+    Project,
+    /// What [`Builder::generate`] needs: the models' tables move into their schema rather than
+    /// being copied, and the models and the schema are dropped once compared with the
+    /// snapshot (the project then has neither).
+    Generated,
+}
+
+/// What [`Builder::load_with`] read, and the `.env` files that would apply (read or not).
+struct Loaded<R> {
+    project: Project,
+    extra: R,
+    dotenv_candidates: Vec<DotEnvFile>,
+}
+
+/// What [`Builder::discover`] found.
+struct Discovered {
+    dotenv_candidates: Vec<DotEnvFile>,
+    dotenv_files: Vec<DotEnvFile>,
+    discovery: Discovery,
+}
+
+/// A run's rerun set, relative to the crate root and sorted: every `.env` that would apply,
+/// read or not (one that appears changes what is read), the migrations directory, `src` and each
+/// model file; split into those that exist (`rerun-if-changed`) and those that do not yet
+/// (watched for their creation).
+fn rerun_paths(
+    crate_dir: &Path,
+    dotenv_candidates: &[DotEnvFile],
+    dotenv_files: &[DotEnvFile],
+    migrations_dir: &str,
+    model_files: &[String],
+) -> (Vec<String>, Vec<String>) {
+    let mut paths: Vec<String> = dotenv_candidates
+        .iter()
+        .chain(dotenv_files)
+        .map(|f| f.rel_path.clone())
+        .chain([migrations_dir.to_string(), "src".to_string()])
+        .chain(model_files.iter().cloned())
+        .collect();
+    paths.sort();
+    paths.dedup();
+    // A path that appeared since it was read is listed as existing: newer than this run's
+    // start, it reruns the next build.
+    paths
+        .into_iter()
+        .partition(|path| crate_dir.join(path).exists())
 }
 
 /// The model files of a load, parsed by whichever thread takes each next.

@@ -21,6 +21,7 @@
 //! own. So an edit of `main.rs` that adds no `BluefoxBase` replays, and a replay is still exactly
 //! the output a full run would give.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -40,6 +41,13 @@ const RS_WITHOUT_MODELS: &[u8] = b"\0rs without BluefoxBase";
 pub struct Inputs {
     key: Vec<u8>,
     newest: Option<SystemTime>,
+    /// The length-and-digest field of each file digested so far, by the path it is shown as: a
+    /// model file is met twice (under `src`, and as a path of its own), and digesting a file
+    /// costs a pass over its bytes in an unoptimised build script.
+    digested: BTreeMap<String, [u8; 24]>,
+    /// Every path looked at, with its time stamp then (`None`: it did not exist), so
+    /// [`Inputs::all_older_than`] can tell that none changed after it was read.
+    seen: Vec<(PathBuf, Option<SystemTime>)>,
 }
 
 impl PartialEq for Inputs {
@@ -61,6 +69,8 @@ impl Inputs {
         let mut inputs = Inputs {
             key: Vec::with_capacity(4096),
             newest: None,
+            digested: BTreeMap::new(),
+            seen: Vec::new(),
         };
         let key = &mut inputs.key;
         push(key, &digest(settings.as_bytes()));
@@ -77,16 +87,32 @@ impl Inputs {
                 None => push(key, b"\0unset"),
             }
         }
-        for path in paths {
-            inputs.add_path(&crate_dir.join(path), path, false);
-        }
+        inputs.add_paths(crate_dir, paths);
         inputs
     }
 
-    /// Whether every file read was last modified before `time` (so none changed while the run
-    /// that started then was reading it, and this key is of what it saw).
+    /// Reads more paths into the key, after those read already: `read` with `paths` then
+    /// `add_paths` with `more` gives the key `read` gives with both lists joined.
+    pub fn add_paths(&mut self, crate_dir: &Path, paths: &[String]) {
+        for path in paths {
+            self.add_path(&crate_dir.join(path), path, false);
+        }
+    }
+
+    /// Whether every file read was last modified before `time`, both when it was read and now,
+    /// and every path that did not exist still does not (so none changed after the run that
+    /// started at `time` began, whether the run read it before or after this key did, and this
+    /// key is of what the run saw).
     pub fn all_older_than(&self, time: SystemTime) -> bool {
         self.newest.is_none_or(|newest| newest < time)
+            && self.seen.iter().all(|(path, then)| {
+                let now = fs::metadata(path).and_then(|meta| meta.modified());
+                match (then, now) {
+                    (Some(_), Ok(now)) => now < time,
+                    (None, Err(_)) => true,
+                    _ => false,
+                }
+            })
     }
 
     /// Adds a path: a file by its content, a directory by its entries; `walked` when it was met
@@ -95,14 +121,28 @@ impl Inputs {
         push(&mut self.key, shown.as_bytes());
         let meta = match fs::metadata(full) {
             Ok(meta) => meta,
-            Err(_) => return push(&mut self.key, b"\0missing"),
+            Err(_) => {
+                self.seen.push((full.to_path_buf(), None));
+                return push(&mut self.key, b"\0missing");
+            }
         };
-        if let Ok(modified) = meta.modified() {
+        let modified = meta.modified().ok();
+        if let Some(modified) = modified {
             self.newest = Some(self.newest.map_or(modified, |n| n.max(modified)));
         }
+        self.seen.push((full.to_path_buf(), modified));
         if !meta.is_dir() {
+            if let Some(field) = self.digested.get(shown) {
+                let field = *field;
+                return push(&mut self.key, &field);
+            }
             match fs::read(full) {
-                Ok(content) => self.add_content(&content, walked && shown.ends_with(".rs")),
+                Ok(content) => {
+                    let stray_scan = walked && shown.ends_with(".rs");
+                    if let Some(field) = self.add_content(&content, stray_scan) {
+                        self.digested.insert(shown.to_string(), field);
+                    }
+                }
                 Err(_) => push(&mut self.key, b"\0unreadable"),
             }
             return;
@@ -121,20 +161,23 @@ impl Inputs {
         }
     }
 
-    /// Adds a file's content: its length and digest, or for a `.rs` file under a walked
-    /// directory (`stray_scan`) that does not mention `BluefoxBase`, only that.
-    fn add_content(&mut self, content: &[u8], stray_scan: bool) {
+    /// Adds a file's content: its length and digest (returned, for a file met again), or for a
+    /// `.rs` file under a walked directory (`stray_scan`) that does not mention `BluefoxBase`,
+    /// only that.
+    fn add_content(&mut self, content: &[u8], stray_scan: bool) -> Option<[u8; 24]> {
         if stray_scan {
             let no_models = std::str::from_utf8(content)
                 .is_ok_and(|text| !crate::model::mentions_bluefox_base(text));
             if no_models {
-                return push(&mut self.key, RS_WITHOUT_MODELS);
+                push(&mut self.key, RS_WITHOUT_MODELS);
+                return None;
             }
         }
         let mut field = [0u8; 24];
         field[..8].copy_from_slice(&(content.len() as u64).to_le_bytes());
         field[8..].copy_from_slice(&digest(content));
         push(&mut self.key, &field);
+        Some(field)
     }
 }
 
@@ -286,6 +329,8 @@ impl Cache {
         let inputs = Inputs {
             key: field()?,
             newest: None,
+            digested: BTreeMap::new(),
+            seen: Vec::new(),
         };
         let output = field()?;
         Some(Stored {
@@ -471,6 +516,30 @@ mod tests {
             .is_file());
         assert!(default.replay(read).output().is_some());
         assert!(sqlite.replay(read).output().is_some());
+    }
+
+    #[test]
+    fn a_model_file_met_twice_is_read_once_into_the_same_key() {
+        let (_dir, crate_dir, _out_dir) = setup();
+        fs::write(
+            crate_dir.join("src/models/a.rs"),
+            "#[derive(BluefoxBase)]\nstruct A { id: i64 }\n",
+        )
+        .unwrap();
+        let read = |paths: &[&str]| {
+            let paths: Vec<String> = paths.iter().map(|p| p.to_string()).collect();
+            Inputs::read(&crate_dir, "settings", &paths, &[])
+        };
+        let together = read(&["src", "src/models/a.rs"]);
+        assert_eq!(together.digested.len(), 1, "{:?}", together.digested);
+        // The bytes of each path read on its own, after the common start.
+        let start = read(&[]).key.len();
+        let mut apart = read(&["src"]).key;
+        apart.extend_from_slice(&read(&["src/models/a.rs"]).key[start..]);
+        assert_eq!(together.key, apart);
+        // Both places count the content.
+        fs::write(crate_dir.join("src/models/a.rs"), "// BluefoxBase\n").unwrap();
+        assert_ne!(read(&["src", "src/models/a.rs"]).key, together.key);
     }
 
     #[test]

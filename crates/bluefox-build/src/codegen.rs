@@ -110,7 +110,7 @@ pub fn render(
         match placeholder {
             MIGRATIONS => w.array(indent, migrations, Writer::migration),
             SNAPSHOT_TEXT => w.str_lit(&snapshot.text),
-            _ => w.array(indent, &snapshot.tables, Writer::table),
+            _ => w.tables(indent, &snapshot.tables),
         }
         rest = &after[placeholder.len()..];
     }
@@ -195,29 +195,49 @@ impl Writer<'_> {
         self.out.push('}');
     }
 
-    fn table(&mut self, indent: usize, table: &TableData) {
-        let inner = indent + INDENT;
-        self.out.push_str("::bluefox_runtime::EmbeddedTable {\n");
-        self.field(inner, "name", |w| w.str_lit(&table.name));
-        self.spaces(inner);
-        self.out.push_str("columns: ");
-        self.array(inner, &table.columns, Writer::column);
-        self.out.push_str(",\n");
+    /// The tables array, as [`Writer::array`] lays out tables and their column arrays, each
+    /// struct literal one field per line. A snapshot has a table per model and a column per
+    /// field, thousands of struct literals, so the text between the values is made once for
+    /// the array's indentation and a column costs a few appends, not one per piece.
+    fn tables(&mut self, indent: usize, tables: &[TableData]) {
+        if tables.is_empty() {
+            self.out.push_str("&[]");
+            return;
+        }
+        // The indentation of a table, of its fields, of a column and of a column's fields.
+        let [table, table_field, column, column_field] =
+            [1, 2, 3, 4].map(|level| " ".repeat(indent + level * INDENT));
+        let table_open = format!("{table}::bluefox_runtime::EmbeddedTable {{\n{table_field}name: ");
+        let columns = format!(",\n{table_field}columns: ");
+        let no_columns_close = format!("&[],\n{table}}},\n");
+        let columns_close = format!("{table_field}],\n{table}}},\n");
+        let column_open =
+            format!("{column}::bluefox_runtime::EmbeddedColumn {{\n{column_field}name: ");
+        let sql_type = format!(",\n{column_field}sql_type: ");
+        let [nullable, not_nullable] = [true, false]
+            .map(|value| format!(",\n{column_field}nullable: {value},\n{column}}},\n"));
+        self.out.push_str("&[\n");
+        for t in tables {
+            self.out.push_str(&table_open);
+            self.str_lit(&t.name);
+            self.out.push_str(&columns);
+            if t.columns.is_empty() {
+                self.out.push_str(&no_columns_close);
+                continue;
+            }
+            self.out.push_str("&[\n");
+            for c in &t.columns {
+                self.out.push_str(&column_open);
+                self.str_lit(&c.name);
+                self.out.push_str(&sql_type);
+                self.str_lit(&c.sql_type);
+                self.out
+                    .push_str(if c.nullable { &nullable } else { &not_nullable });
+            }
+            self.out.push_str(&columns_close);
+        }
         self.spaces(indent);
-        self.out.push('}');
-    }
-
-    fn column(&mut self, indent: usize, column: &ColumnData) {
-        let inner = indent + INDENT;
-        self.out.push_str("::bluefox_runtime::EmbeddedColumn {\n");
-        self.field(inner, "name", |w| w.str_lit(&column.name));
-        self.field(inner, "sql_type", |w| w.str_lit(&column.sql_type));
-        self.field(inner, "nullable", |w| {
-            w.out
-                .push_str(if column.nullable { "true" } else { "false" })
-        });
-        self.spaces(indent);
-        self.out.push('}');
+        self.out.push(']');
     }
 
     /// `name: value,` on a line of its own.
@@ -309,33 +329,62 @@ fn push_hashes(out: &mut String, n: usize) {
 /// break and nothing but printable ASCII, tabs and line feeds (no carriage return, which no
 /// literal may hold bare, and no control or non-ASCII character, which would be invisible or
 /// refused by rustc's lints when written as is).
-// Plain comparisons: `RangeInclusive::contains` is a call per byte in an unoptimised build.
-#[allow(clippy::manual_range_contains)]
+///
+/// The values that take this path are the SQL of every migration and the snapshot text, a
+/// megabyte or more, and the build script runs unoptimised, where a loop over each byte costs
+/// tens of instructions a byte. So the checks lean on what the standard library runs compiled
+/// (the byte searches behind `contains` and `find`) and test eight bytes at a time
+/// ([`plain_ascii`]); `#` is rare, so only its runs are looked at.
 fn raw_hashes(value: &str) -> Option<usize> {
     let bytes = value.as_bytes();
-    let mut multi_line = false;
-    let mut hashes = 0;
+    if !bytes.contains(&b'\n') || !plain_ascii(bytes) {
+        return None;
+    }
+    // `"` followed by n `#` ends a raw string with n hashes or fewer.
+    let mut hashes = usize::from(bytes.contains(&b'"'));
+    let mut from = 0;
+    while let Some(found) = value[from..].find('#') {
+        let start = from + found;
+        let run = bytes[start..].iter().take_while(|&&b| b == b'#').count();
+        if start > 0 && bytes[start - 1] == b'"' {
+            hashes = hashes.max(run + 1);
+        }
+        from = start + run;
+    }
+    Some(hashes)
+}
+
+/// Whether `bytes` are all printable ASCII, tabs and line feeds.
+///
+/// Eight bytes at a time: a byte is ASCII when its top bit is clear; for ASCII bytes, adding
+/// 0x60 sets the top bit exactly when the byte is 0x20 or more, adding 0x01 exactly when it is
+/// 0x7f (DEL), and adding 0x7f to the byte XORed with 0x09 (0x0a) exactly when it is not a tab
+/// (line feed). No such sum passes 0xff, so nothing carries into the next byte.
+fn plain_ascii(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const TOP: u64 = u64::from_ne_bytes([0x80; 8]);
+    const PLUS_0X60: u64 = u64::from_ne_bytes([0x60; 8]);
+    const PLUS_0X7F: u64 = u64::from_ne_bytes([0x7f; 8]);
+    const TABS: u64 = u64::from_ne_bytes([b'\t'; 8]);
+    const LINE_FEEDS: u64 = u64::from_ne_bytes([b'\n'; 8]);
+    let (words, tail) = bytes.as_chunks::<8>();
     let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
+    while i < words.len() {
+        let w = u64::from_ne_bytes(words[i]);
         i += 1;
-        if b >= 0x20 && b < 0x7f {
-            if b == b'"' {
-                // `"` followed by n `#` ends a raw string with n hashes or fewer.
-                let mut run = 0;
-                while i < bytes.len() && bytes[i] == b'#' {
-                    run += 1;
-                    i += 1;
-                }
-                hashes = hashes.max(run + 1);
-            }
-        } else if b == b'\n' {
-            multi_line = true;
-        } else if b != b'\t' {
-            return None;
+        if w & TOP != 0 {
+            return false;
+        }
+        let printable = (w + PLUS_0X60) & TOP;
+        let delete = (w + ONES) & TOP;
+        let not_tab = ((w ^ TABS) + PLUS_0X7F) & TOP;
+        let not_line_feed = ((w ^ LINE_FEEDS) + PLUS_0X7F) & TOP;
+        if ((!printable & not_tab & not_line_feed) | delete) != 0 {
+            return false;
         }
     }
-    multi_line.then_some(hashes)
+    tail.iter()
+        .all(|&b| (0x20..0x7f).contains(&b) || b == b'\t' || b == b'\n')
 }
 
 /// Appends `value` as [`proc_macro2::Literal::string`] spells it (`char::escape_debug`, except
@@ -532,6 +581,69 @@ mod tests {
         "crlf\r\n",
         "caf\u{e9}\n",
     ];
+
+    /// `raw_hashes` as it was first written, a byte at a time: the definition the faster one
+    /// must keep.
+    #[allow(clippy::manual_range_contains)]
+    fn raw_hashes_bytewise(value: &str) -> Option<usize> {
+        let bytes = value.as_bytes();
+        let mut multi_line = false;
+        let mut hashes = 0;
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            i += 1;
+            if b >= 0x20 && b < 0x7f {
+                if b == b'"' {
+                    let mut run = 0;
+                    while i < bytes.len() && bytes[i] == b'#' {
+                        run += 1;
+                        i += 1;
+                    }
+                    hashes = hashes.max(run + 1);
+                }
+            } else if b == b'\n' {
+                multi_line = true;
+            } else if b != b'\t' {
+                return None;
+            }
+        }
+        multi_line.then_some(hashes)
+    }
+
+    #[test]
+    fn raw_hashes_is_the_bytewise_definition() {
+        let mut cases: Vec<String> = AWKWARD.iter().map(|s| s.to_string()).collect();
+        // Every ASCII byte at every place of an eight-byte word and in the tail, in SQL-like
+        // text with a line break.
+        let base = "SELECT \"a\" FROM \"t\";\n-- x\tcomment\n";
+        for b in 0u8..0x80 {
+            for at in 0..base.len() {
+                let mut bytes = base.as_bytes().to_vec();
+                bytes[at] = b;
+                cases.push(String::from_utf8(bytes).unwrap());
+            }
+        }
+        // `#` runs after a quote, elsewhere, at the start, at the end, long.
+        for text in [
+            "#\n\"##",
+            "\"#\"##\n",
+            "a#\"###\n##",
+            "\"\n",
+            "\n",
+            "x\n#",
+            "\"\"#\n",
+            "##\"#########\n\"#",
+            "\"#a#\n",
+            "é\n\"#",
+        ] {
+            cases.push(text.to_string());
+            cases.push(text.repeat(9));
+        }
+        for case in &cases {
+            assert_eq!(raw_hashes(case), raw_hashes_bytewise(case), "{case:?}");
+        }
+    }
 
     #[test]
     fn multi_line_ascii_is_a_raw_literal_of_the_same_value() {

@@ -56,10 +56,16 @@ pub struct DotEnvFile {
 ///
 /// [`Error::Io`] when a `Cargo.toml` on the way up cannot be read.
 pub fn dotenv_files(crate_dir: &Path) -> Result<Vec<DotEnvFile>, Error> {
-    Ok(dotenv_candidates(crate_dir)?
-        .into_iter()
+    Ok(existing_dotenv_files(&dotenv_candidates(crate_dir)?))
+}
+
+/// Those of `candidates` (see [`dotenv_candidates`]) that exist: the `.env` files that apply.
+pub fn existing_dotenv_files(candidates: &[DotEnvFile]) -> Vec<DotEnvFile> {
+    candidates
+        .iter()
         .filter(|file| file.abs_path.is_file())
-        .collect())
+        .cloned()
+        .collect()
 }
 
 /// Where `.env` files would apply to a crate, whether they exist or not: the crate root, then

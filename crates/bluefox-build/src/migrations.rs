@@ -5,7 +5,7 @@ use crate::discover::read_dir_sorted;
 use crate::error::Error;
 use crate::lint;
 use crate::warning::Warning;
-use bluefox_core::migration_file::{MigrationFile, Parent};
+use bluefox_core::migration_file::{normalize_sql, MigrationFile, Parent};
 use bluefox_core::migration_set::MigrationSet;
 use bluefox_core::snapshot::{fingerprint, Snapshot, SNAPSHOT_FILE_NAME};
 use std::collections::BTreeMap;
@@ -26,6 +26,18 @@ pub struct MigrationsDir {
     pub warnings: Vec<Warning>,
 }
 
+/// What was worked out while a [`MigrationsDir`] was read, handed over beside it (it holds for
+/// the directory as read, so it is kept out of the directory's public fields, which a caller
+/// may change): what [`MigrationsDir::embedded_with`] and
+/// [`MigrationsDir::embedded_snapshot_with`] would otherwise compute again.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ReadAhead {
+    /// Each migration's checksum, by version.
+    checksums: BTreeMap<i64, u64>,
+    /// The snapshot file's normalised text and its fingerprint: what is embedded.
+    snapshot_text: Option<(String, u64)>,
+}
+
 /// Reads the migrations directory `rel_dir` (relative to `crate_dir`). A directory that does not
 /// exist is an empty one.
 ///
@@ -35,10 +47,41 @@ pub struct MigrationsDir {
 /// [`Error::MigrationSet`] for two migrations with one version (or a dangling parent),
 /// [`Error::Snapshot`] for a malformed snapshot.
 pub fn read(crate_dir: &Path, rel_dir: &str) -> Result<MigrationsDir, Error> {
+    read_files(crate_dir, rel_dir, false)?
+        .finish()
+        .map(|(dir, _)| dir)
+}
+
+/// A migrations directory read up to its snapshot, which is parsed by
+/// [`MigrationFiles::finish`].
+#[derive(Debug)]
+pub(crate) struct MigrationFiles {
+    rel_dir: String,
+    files: Vec<MigrationFile>,
+    file_names: BTreeMap<i64, String>,
+    checksums: BTreeMap<i64, u64>,
+    snapshot_text: Option<String>,
+    /// The fingerprint of the normalised snapshot text, when asked for.
+    snapshot_fingerprint: Option<u64>,
+    warnings: Vec<Warning>,
+}
+
+/// Reads every file of the migrations directory `rel_dir` and parses the migrations; the
+/// snapshot's text is kept for [`MigrationFiles::finish`]. With `read_ahead`, what the embedded
+/// file needs is worked out on the way ([`ReadAhead`]): each migration's checksum, and the
+/// snapshot text's fingerprint. Errors come in the order [`read`] meets them: the migration
+/// files sort before the snapshot (their names start with an upper case `V` or `U`, the
+/// snapshot's with `b`), so a parse of the snapshot after them comes where it came in the loop.
+pub(crate) fn read_files(
+    crate_dir: &Path,
+    rel_dir: &str,
+    read_ahead: bool,
+) -> Result<MigrationFiles, Error> {
     let dir = crate_dir.join(rel_dir);
     let mut files = Vec::new();
     let mut file_names = BTreeMap::new();
-    let mut snapshot = None;
+    let mut checksums = BTreeMap::new();
+    let mut snapshot_text = None;
     let mut warnings = Vec::new();
     let entries = if dir.is_dir() {
         read_dir_sorted(&dir, rel_dir)?
@@ -51,14 +94,14 @@ pub fn read(crate_dir: &Path, rel_dir: &str) -> Result<MigrationsDir, Error> {
             continue;
         }
         if !is_dir && name == SNAPSHOT_FILE_NAME {
-            let text = read_text(crate_dir, &rel)?;
-            let parsed =
-                Snapshot::from_text(&text).map_err(|source| Error::snapshot(rel_dir, source))?;
-            snapshot = Some(parsed);
+            snapshot_text = Some(read_text(crate_dir, &rel)?);
         } else if !is_dir && looks_like_migration(&name) {
             let text = read_text(crate_dir, &rel)?;
             let file = MigrationFile::parse(&rel, &text)?;
             file_names.insert(file.version, name);
+            if read_ahead {
+                checksums.insert(file.version, file.checksum());
+            }
             files.push(file);
         } else {
             warnings.push(lint::ignored_file(
@@ -69,20 +112,73 @@ pub fn read(crate_dir: &Path, rel_dir: &str) -> Result<MigrationsDir, Error> {
             ));
         }
     }
-    let set = MigrationSet::new(files)?;
-    let heads: Vec<(i64, String)> = set
-        .heads()
-        .into_iter()
-        .map(|v| (v, file_names.get(&v).cloned().unwrap_or_default()))
-        .collect();
-    warnings.extend(lint::heads(rel_dir, &heads));
-    Ok(MigrationsDir {
-        set,
+    let snapshot_fingerprint = match &snapshot_text {
+        Some(text) if read_ahead => Some(fingerprint(text)),
+        _ => None,
+    };
+    Ok(MigrationFiles {
+        rel_dir: rel_dir.to_string(),
+        files,
         file_names,
-        has_snapshot_file: snapshot.is_some(),
-        snapshot: snapshot.unwrap_or_else(Snapshot::empty),
+        checksums,
+        snapshot_text,
+        snapshot_fingerprint,
         warnings,
     })
+}
+
+impl MigrationFiles {
+    /// Parses the snapshot and checks the migrations as a set; with what was worked out on the
+    /// way.
+    ///
+    /// # Errors
+    ///
+    /// As [`read`], for the snapshot and the set.
+    pub(crate) fn finish(self) -> Result<(MigrationsDir, ReadAhead), Error> {
+        let MigrationFiles {
+            rel_dir,
+            files,
+            file_names,
+            checksums,
+            snapshot_text,
+            snapshot_fingerprint,
+            mut warnings,
+        } = self;
+        let rel_dir = rel_dir.as_str();
+        let snapshot = match &snapshot_text {
+            Some(text) => {
+                Some(Snapshot::from_text(text).map_err(|source| Error::snapshot(rel_dir, source))?)
+            }
+            None => None,
+        };
+        // The file's own text is embedded (normalised), not the parsed snapshot written again:
+        // it is what `bluefox make` wrote, and writing it costs an unoptimised build script
+        // more than parsing it.
+        let snapshot_text = snapshot_text
+            .zip(snapshot_fingerprint)
+            .map(|(text, fingerprint)| (normalize_sql(&text).into_owned(), fingerprint));
+        let set = MigrationSet::new(files)?;
+        let heads: Vec<(i64, String)> = set
+            .heads()
+            .into_iter()
+            .map(|v| (v, file_names.get(&v).cloned().unwrap_or_default()))
+            .collect();
+        warnings.extend(lint::heads(rel_dir, &heads));
+        let dir = MigrationsDir {
+            set,
+            file_names,
+            has_snapshot_file: snapshot.is_some(),
+            snapshot: snapshot.unwrap_or_else(Snapshot::empty),
+            warnings,
+        };
+        Ok((
+            dir,
+            ReadAhead {
+                checksums,
+                snapshot_text,
+            },
+        ))
+    }
 }
 
 /// What refinery would try to read as an SQL migration (`[UV]...__....sql`); the parser then
@@ -103,6 +199,12 @@ fn read_text(crate_dir: &Path, rel: &str) -> Result<String, Error> {
 impl MigrationsDir {
     /// The migrations as they are embedded: normalised SQL, checksums computed now.
     pub fn embedded(&self) -> Vec<crate::codegen::MigrationData> {
+        self.embedded_with(&ReadAhead::default())
+    }
+
+    /// [`MigrationsDir::embedded`], with the checksums `ahead` has (worked out as this
+    /// directory was read).
+    pub(crate) fn embedded_with(&self, ahead: &ReadAhead) -> Vec<crate::codegen::MigrationData> {
         self.set
             .migrations()
             .iter()
@@ -120,18 +222,36 @@ impl MigrationsDir {
                     .get(&m.version)
                     .cloned()
                     .unwrap_or_else(|| m.file_name()),
-                checksum: m.checksum(),
+                checksum: match ahead.checksums.get(&m.version) {
+                    Some(checksum) => *checksum,
+                    None => m.checksum(),
+                },
                 up: m.up.clone(),
                 down: m.down.clone(),
             })
             .collect()
     }
 
-    /// The snapshot as it is embedded: its canonical text, fingerprint and column tree.
+    /// The snapshot as it is embedded: its text (here written again from the parsed snapshot,
+    /// which gives the file's own text back for any file `bluefox make` wrote), fingerprint
+    /// and column tree.
     pub fn embedded_snapshot(&self) -> crate::codegen::SnapshotData {
-        let text = self.snapshot.to_text();
+        self.embedded_snapshot_with(&ReadAhead::default())
+    }
+
+    /// [`MigrationsDir::embedded_snapshot`], with the snapshot file's own text and fingerprint
+    /// `ahead` has (worked out as this directory was read).
+    pub(crate) fn embedded_snapshot_with(&self, ahead: &ReadAhead) -> crate::codegen::SnapshotData {
+        let (text, fingerprint) = match &ahead.snapshot_text {
+            Some((text, fingerprint)) => (text.clone(), *fingerprint),
+            None => {
+                let text = self.snapshot.to_text();
+                let fingerprint = fingerprint(&text);
+                (text, fingerprint)
+            }
+        };
         crate::codegen::SnapshotData {
-            fingerprint: fingerprint(&text),
+            fingerprint,
             tables: self
                 .snapshot
                 .schema
@@ -310,5 +430,77 @@ mod tests {
                 .starts_with("migrations/bluefox_snapshot.json:1:"),
             "{err}"
         );
+    }
+
+    /// A schema of one table, and the snapshot text `bluefox make` writes for it.
+    fn users() -> (bluefox_core::schema::Schema, String) {
+        use bluefox_core::schema::{Column, Index, Table};
+        let column = |name: &str, renamed_from: Option<&str>| Column {
+            name: name.into(),
+            sql_type: "BIGINT".into(),
+            nullable: false,
+            default: None,
+            identity: false,
+            renamed_from: renamed_from.map(str::to_string),
+        };
+        let table = Table {
+            name: "users".into(),
+            columns: vec![column("id", None), column("age", Some("years"))],
+            indexes: vec![Index {
+                name: "ix_users_age".into(),
+                columns: vec!["age".into()],
+            }],
+            renamed_from: Some("people".into()),
+            ..Table::default()
+        };
+        let mut schema = bluefox_core::schema::Schema::default();
+        schema.tables.insert("users".into(), table);
+        let text = Snapshot::new(schema.clone()).to_text();
+        (schema, text)
+    }
+
+    #[test]
+    fn what_is_read_ahead_is_what_the_directory_alone_gives() {
+        let (_, text) = users();
+        let crlf = text.replace('\n', "\r\n");
+        for snapshot_text in [&text, &crlf] {
+            let tmp = dir_with(&[("V1__a.sql", FIRST), (SNAPSHOT_FILE_NAME, snapshot_text)]);
+            let parsed = read(tmp.path(), "migrations").unwrap();
+            let (dir, ahead) = read_files(tmp.path(), "migrations", true)
+                .unwrap()
+                .finish()
+                .unwrap();
+            assert_eq!(dir.snapshot, parsed.snapshot);
+            assert_eq!(ahead.snapshot_text.as_ref().map(|(t, _)| t), Some(&text));
+            assert_eq!(ahead.checksums.len(), 1);
+            assert_eq!(
+                dir.embedded_snapshot_with(&ahead),
+                parsed.embedded_snapshot()
+            );
+            assert_eq!(dir.embedded_with(&ahead), parsed.embedded());
+        }
+    }
+
+    #[test]
+    fn errors_keep_their_order_when_the_snapshot_is_read_last() {
+        // A malformed migration comes before a malformed snapshot, which comes before two
+        // migrations with one version.
+        let files = [
+            ("V1__a.sql", "-- bluefox: a\n-- bluefox:up\nSELECT 1;\n"),
+            (SNAPSHOT_FILE_NAME, "{ nope"),
+        ];
+        let tmp = dir_with(&files);
+        let err = read_files(tmp.path(), "migrations", true).unwrap_err();
+        assert!(matches!(err, Error::MigrationFile { .. }), "{err:?}");
+        let tmp = dir_with(&[
+            ("V1__a.sql", "SELECT 1;"),
+            ("V1__b.sql", "SELECT 2;"),
+            (SNAPSHOT_FILE_NAME, "{ nope"),
+        ]);
+        let err = read_files(tmp.path(), "migrations", true)
+            .unwrap()
+            .finish()
+            .unwrap_err();
+        assert!(matches!(err, Error::Snapshot { .. }), "{err:?}");
     }
 }

@@ -44,7 +44,8 @@ pub struct EmbeddedMigration {
 /// tables and columns (for the drift check, without parsing).
 #[derive(Debug, Clone, Copy)]
 pub struct EmbeddedSnapshot {
-    /// The canonical snapshot file text (JSON), exactly as `Snapshot::to_text` writes it.
+    /// The snapshot file's text (JSON), normalised (LF line ends, no BOM): what
+    /// `Snapshot::to_text` wrote for `bluefox make`.
     pub text: &'static str,
     /// A stable 64-bit fingerprint of `text`.
     pub fingerprint: u64,

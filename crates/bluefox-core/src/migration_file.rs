@@ -442,6 +442,11 @@ enum Marker<'a> {
 /// Classifies a line that starts with `-- bluefox` (any spacing after `--`); `None` for every
 /// other line, including `-- bluefoxes ...`.
 fn marker(line: &str) -> Option<Marker<'_>> {
+    // Most lines are SQL: a byte search (compiled in the standard library, where the trims
+    // below run unoptimised in a build script) passes over them.
+    if !line.as_bytes().contains(&b'-') {
+        return None;
+    }
     let rest = line.trim().strip_prefix("--")?.trim_start();
     let rest = rest.strip_prefix("bluefox")?;
     match rest.chars().next() {
@@ -470,15 +475,22 @@ fn parent_value(line: &str) -> Option<&str> {
     rest.strip_prefix(':').map(str::trim)
 }
 
-/// A section body without its leading and trailing blank lines.
-fn body(lines: &[&str]) -> String {
+/// A section body without its leading and trailing blank lines: `lines` joined by `\n`.
+/// `lines` are lines of `text` (`str::lines`), which holds no `\r` (it is normalised), so the
+/// lines joined are the text from the first to the end of the last: that is copied at once.
+fn body(text: &str, lines: &[&str]) -> String {
     let blank = |l: &&str| l.trim().is_empty();
     let start = lines.iter().position(|l| !blank(l)).unwrap_or(lines.len());
     let end = lines
         .iter()
         .rposition(|l| !blank(l))
         .map_or(start, |i| i + 1);
-    lines[start..end].join("\n")
+    let kept = &lines[start..end];
+    let (Some(first), Some(last)) = (kept.first(), kept.last()) else {
+        return String::new();
+    };
+    let offset = |line: &str| line.as_ptr() as usize - text.as_ptr() as usize;
+    text[offset(first)..offset(last) + last.len()].to_string()
 }
 
 /// Whether SQL holds nothing but whitespace and `--` comments.
@@ -599,9 +611,9 @@ impl MigrationFile {
             State::Up { marker_line } => up_range = Some(marker_line..lines.len()),
             State::Down { marker_line, .. } => down_range = Some(marker_line..lines.len()),
         }
-        let up = up_range.map_or_else(String::new, |r| body(&lines[r]));
+        let up = up_range.map_or_else(String::new, |r| body(&text, &lines[r]));
         let down = down_range
-            .map(|r| body(&lines[r]))
+            .map(|r| body(&text, &lines[r]))
             .filter(|d| has_statements(d));
         let parent = parent.map_or(Parent::Base, |(p, _)| p);
         Ok(MigrationFile {

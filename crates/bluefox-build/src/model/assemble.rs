@@ -12,6 +12,33 @@ use std::collections::BTreeMap;
 /// `references` naming a table no model has, a column that table lacks, or a column that is
 /// neither its primary key nor unique.
 pub fn assemble(models: &[ModelStruct]) -> Result<Schema, ModelError> {
+    let by_table = check(models)?;
+    let mut schema = Schema::default();
+    for (name, model) in by_table {
+        schema.tables.insert(name.to_string(), model.table.clone());
+    }
+    Ok(schema)
+}
+
+/// [`assemble`], moving each table out of its model (which is left with an empty table) rather
+/// than copying it: for a caller that needs the schema but not the models' tables.
+///
+/// # Errors
+/// As [`assemble`]; the models are left as they were.
+pub fn assemble_taking_tables(models: &mut [ModelStruct]) -> Result<Schema, ModelError> {
+    check(models)?;
+    let mut schema = Schema::default();
+    for model in models {
+        let table = std::mem::take(&mut model.table);
+        // No two models have one table name: `check` said so.
+        schema.tables.insert(table.name.clone(), table);
+    }
+    Ok(schema)
+}
+
+/// The models by table name, once no two have one name and every `references` names a key of
+/// a table there.
+fn check(models: &[ModelStruct]) -> Result<BTreeMap<&str, &ModelStruct>, ModelError> {
     let mut by_table: BTreeMap<&str, &ModelStruct> = BTreeMap::new();
     for model in models {
         if let Some(first) = by_table.insert(&model.table.name, model) {
@@ -33,11 +60,7 @@ pub fn assemble(models: &[ModelStruct]) -> Result<Schema, ModelError> {
             check_reference(model, fk, &by_table)?;
         }
     }
-    let mut schema = Schema::default();
-    for (name, model) in by_table {
-        schema.tables.insert(name.to_string(), model.table.clone());
-    }
-    Ok(schema)
+    Ok(by_table)
 }
 
 fn check_reference(

@@ -116,14 +116,18 @@ fn raw_items(attrs: &[Attribute], target: &str) -> Spanned<Vec<Item>> {
             ));
         }
         attr.parse_nested_meta(|meta| {
-            let span = meta.path.span();
-            let key = meta
-                .path
-                .segments
-                .iter()
-                .map(|s| unraw(&s.ident.to_string()).to_string())
-                .collect::<Vec<_>>()
-                .join("::");
+            let span = path_start(&meta.path);
+            let key = match meta.path.get_ident() {
+                // Nearly every key: one plain word.
+                Some(ident) => unraw(&ident.to_string()).to_string(),
+                None => meta
+                    .path
+                    .segments
+                    .iter()
+                    .map(|s| unraw(&s.ident.to_string()).to_string())
+                    .collect::<Vec<_>>()
+                    .join("::"),
+            };
             let value = if meta.input.peek(Token![=]) {
                 Value::Expr(Box::new(value_expr(meta.value()?)?))
             } else if meta.input.peek(syn::token::Paren) {
@@ -161,13 +165,24 @@ fn raw_items(attrs: &[Attribute], target: &str) -> Spanned<Vec<Item>> {
     Ok(items)
 }
 
+/// Where a path starts: the span of its first token. A message shows only where the offending
+/// key starts (`src/models.rs:12:15`), which is where syn's span of the whole path (its tokens
+/// joined) starts too; this skips turning the path back into tokens to join them.
+fn path_start(path: &syn::Path) -> Span {
+    match (&path.leading_colon, path.segments.first()) {
+        (Some(colon), _) => colon.spans[0],
+        (None, Some(first)) => first.ident.span(),
+        (None, None) => path.span(),
+    }
+}
+
 /// The expression after `key =`. A lone literal (`table = "users"`, nearly every value) is
 /// read as one directly: the same `Expr::Lit` syn's expression parser gives, without its cost
-/// in an unoptimised build script.
+/// in an unoptimised build script. (Parsing the literal on a fork is what `peek(Lit)` does, so
+/// it is done once, not peeked and then parsed.)
 fn value_expr(input: ParseStream<'_>) -> syn::Result<Expr> {
-    if input.peek(Lit) {
-        let fork = input.fork();
-        let lit: Lit = fork.parse()?;
+    let fork = input.fork();
+    if let Ok(lit) = fork.parse::<Lit>() {
         if fork.is_empty() || fork.peek(Token![,]) {
             input.advance_to(&fork);
             return Ok(Expr::Lit(syn::ExprLit {
@@ -231,9 +246,10 @@ fn string(item: &Item, target: &str, example: &str) -> Spanned<Named> {
     let expected = format!("a non-empty string, as in {example}");
     if let Value::Expr(e) = &item.value {
         if let Some((false, Lit::Str(s))) = literal(e) {
-            if !s.value().is_empty() {
+            let value = s.value();
+            if !value.is_empty() {
                 return Ok(Named {
-                    value: s.value(),
+                    value,
                     span: s.span(),
                 });
             }

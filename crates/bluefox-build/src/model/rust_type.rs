@@ -9,13 +9,16 @@ use syn::{GenericArgument, PathArguments, Type};
 pub fn rust_type(ty: &Type) -> RustType {
     match ty {
         Type::Path(p) if p.qself.is_none() => {
-            let path = p
-                .path
-                .segments
-                .iter()
-                .map(|s| s.ident.to_string())
-                .collect::<Vec<_>>()
-                .join("::");
+            let segments = &p.path.segments;
+            let path = match segments.first() {
+                // Nearly every field type: one segment (`i64`, `String`, `Option<...>`).
+                Some(first) if segments.len() == 1 => first.ident.to_string(),
+                _ => segments
+                    .iter()
+                    .map(|s| s.ident.to_string())
+                    .collect::<Vec<_>>()
+                    .join("::"),
+            };
             let args = match p.path.segments.last().map(|s| &s.arguments) {
                 Some(PathArguments::AngleBracketed(a)) => a
                     .args

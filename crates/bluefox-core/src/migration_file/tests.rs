@@ -410,3 +410,40 @@ fn normalisation_borrows_normalised_text_and_matches_the_reference() {
     let hand = MigrationFile::parse("V2__hand.sql", "SELECT 1;\n").unwrap();
     assert_eq!(hand.up, "SELECT 1;\n");
 }
+
+#[test]
+fn sections_are_their_lines_joined_without_blank_ends() {
+    // The lines between the markers, blank ones at either end left out, joined by `\n`: what
+    // the body is, however the text is laid out.
+    let sections = [
+        "SELECT 1;",
+        "\n\n  SELECT 1;\n\n  SELECT 2;  \n \n",
+        "-- only a comment - with dashes\n\tSELECT '--';\n",
+        "\n \n",
+        "",
+        "a\n\n\nb\n-- c -\n",
+    ];
+    for up in sections {
+        for down in sections {
+            for line_end in ["\n", "\r\n"] {
+                let text = format!(
+                    "-- bluefox: m\n-- parent: base\n-- bluefox:up\n{up}\n-- bluefox:down\n{down}\n"
+                )
+                .replace('\n', line_end);
+                let file = MigrationFile::parse("V1__m.sql", &text).unwrap();
+                let joined = |section: &str| {
+                    let lines: Vec<&str> = section.lines().collect();
+                    let start = lines.iter().position(|l| !l.trim().is_empty());
+                    let end = lines.iter().rposition(|l| !l.trim().is_empty());
+                    match (start, end) {
+                        (Some(start), Some(end)) => lines[start..=end].join("\n"),
+                        _ => String::new(),
+                    }
+                };
+                assert_eq!(file.up, joined(up), "{text:?}");
+                let down = Some(joined(down)).filter(|d| has_statements(d));
+                assert_eq!(file.down, down, "{text:?}");
+            }
+        }
+    }
+}
