@@ -270,7 +270,9 @@ pub async fn advance(client: &Client) -> Result<(), Error> {
         .map_err(|e| Error::db("advance the schema watch's generation", &e))
 }
 
-/// The statements that install the watch in `schema`, in one transaction.
+/// The statements that install the watch in `schema`, in one transaction. It commits without
+/// waiting for the WAL flush: an installation a crash loses is only a watch that is not there
+/// (every boot then does the full check until the next migration session installs it again).
 pub fn install_sql(schema: &str) -> String {
     let s = quote_ident(schema);
     // Event trigger names are database-wide: the schema keeps two apps' watches apart.
@@ -292,6 +294,7 @@ pub fn install_sql(schema: &str) -> String {
     );
     format!(
         "BEGIN;\n\
+         SET LOCAL synchronous_commit = off;\n\
          {history_table}\n\
          CREATE SEQUENCE IF NOT EXISTS {sequence};\n\
          CREATE TABLE IF NOT EXISTS {s}.{STATE_TABLE} (\n    \
