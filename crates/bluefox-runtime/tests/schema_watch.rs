@@ -368,3 +368,29 @@ async fn the_first_session_installs_the_watch_after_its_migrations_and_later_one
         .unwrap();
     assert_eq!(generation(&db), installed + 2);
 }
+
+/// A known gap, kept as the test the fix must turn green: the triggers advance the generation
+/// when the DDL runs, not when it commits. A boot that verifies while a DDL transaction is still
+/// open reads the advanced generation and a catalog without that DDL, and stamps; once the DDL
+/// commits, the stamp looks current and the drift goes unreported until the next DDL. The fix
+/// proposed in the session 3 note: the triggers take a shared transaction-level advisory lock,
+/// and a boot stamps only when it can take that lock exclusively, before reading the generation.
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "known gap: DDL open across a boot's verification is missed afterwards (see the doc comment)"]
+async fn ddl_still_open_while_a_boot_verifies_is_reported_once_it_commits() {
+    let (log, _guard) = capture();
+    let db = TestDb::new("bluefox_w");
+    let embedded = embedded(&[USERS], TABLES);
+    assert!(boot_reads_catalog(&log, &db.url, embedded).await);
+    assert!(!boot_reads_catalog(&log, &db.url, embedded).await);
+    let open = db.client().await;
+    open.batch_execute("BEGIN; ALTER TABLE users ADD COLUMN nickname TEXT")
+        .await
+        .unwrap();
+    // Verifies while the column is not visible yet: no drift.
+    assert!(boot_reads_catalog(&log, &db.url, embedded).await);
+    open.batch_execute("COMMIT").await.unwrap();
+    // The column is there now: this boot must read the catalog and report it.
+    assert!(boot_reads_catalog(&log, &db.url, embedded).await);
+    assert_eq!(lines(&log, Level::WARN, "schema drift").len(), 1);
+}
