@@ -97,17 +97,20 @@ async fn migrate_and_check(
     // The stamp alone first: planning the digest query costs a fresh backend as much as the
     // stamp check itself, and a current stamp makes it unnecessary.
     let stamp = schema_watch::stamp_check(client, embedded).await;
-    let generation = match stamp {
+    let (generation, digest) = match stamp {
         StampCheck::Current => {
             tracing::debug!(
                 "schema stamp current: nothing pending and no DDL since the last check; drift check done without reading the catalog"
             );
             return Ok(());
         }
-        StampCheck::Stale { generation } => Some(generation),
-        StampCheck::Unwatched => None,
+        // The generation to stamp with, read before the history (pipelined, in this order).
+        StampCheck::Stale { .. } => tokio::join!(
+            schema_watch::verification_generation(client),
+            history::read_digest(client)
+        ),
+        StampCheck::Unwatched => (None, history::read_digest(client).await),
     };
-    let digest = history::read_digest(client).await;
     if digest.as_deref() == Some(embedded.history_digest) {
         // Every embedded migration is applied, unedited, and nothing else is.
         tracing::debug!("history digest matches the embedded migrations: nothing pending");
@@ -142,7 +145,7 @@ async fn migrate_and_check(
     // The session may just have installed the watch: read its generation, then check that the
     // history is now exactly the embedded one before stamping.
     let (generation, digest) = tokio::join!(
-        schema_watch::generation(client),
+        schema_watch::verification_generation(client),
         history::read_digest(client)
     );
     let generation = generation.filter(|_| digest.as_deref() == Some(embedded.history_digest));

@@ -8,8 +8,8 @@
 //!   `sql_drop`) that takes its next value after every DDL command on anything but temporary
 //!   objects, whoever runs it; and a statement trigger on `refinery_schema_history` that does the
 //!   same after any insert, update, delete or truncate. A sequence never blocks and never rolls
-//!   back, so the triggers add no lock to anyone's work, and a rolled-back command only costs one
-//!   full check later;
+//!   back, so the triggers lock no table, and a rolled-back command only costs one full check
+//!   later;
 //! - `bluefox_schema_state`, one row (written at install, then only updated, so it needs no
 //!   index for a fresh backend to plan around): the snapshot fingerprint and the history digest
 //!   the database was last verified against, and the generation read *before* that
@@ -21,6 +21,12 @@
 //! catalog when the snapshot has tables), reports drift, and when there is none stores a new
 //! stamp. Without the watch (a migrating role that is not a superuser may not create event
 //! triggers) every boot does the full check, as before; nothing else changes.
+//!
+//! The triggers advance the generation when DDL runs, before it commits; a boot verifying then
+//! would see the advanced generation but not the DDL. So the triggers also take the watch lock
+//! ([`WATCH_LOCK_CLASS`]) shared, held until their transaction ends (a migration session holds
+//! it for its run), and a boot stamps only with a generation read while it could take that lock
+//! exclusively ([`verification_generation`]).
 //!
 //! The trigger functions swallow their own errors, so they can never make anyone's statement
 //! fail; the objects are readable by every role (`PUBLIC`), since the app may boot as another
@@ -43,6 +49,18 @@ pub const WATCH_FUNCTION: &str = "bluefox_schema_changed";
 pub const MIGRATING_SETTING: &str = "bluefox.migrating";
 /// The history table trigger's function.
 pub const HISTORY_FUNCTION: &str = "bluefox_history_changed";
+
+/// The first key of the watch's advisory lock (the second is `hashtext` of the schema), in the
+/// two-key space, apart from the migration lock's one-key space. DDL transactions hold it shared
+/// from their first counted command to their end (the triggers take it), and so does a migration
+/// session for its run; a boot reads the generation it stamps with only while it can take it
+/// exclusively (see [`verification_generation`]).
+pub const WATCH_LOCK_CLASS: i32 = 0x6266_7763;
+
+/// The watch lock's arguments for `schema` (an SQL expression yielding its name).
+fn watch_lock_key(schema: &str) -> String {
+    format!("{WATCH_LOCK_CLASS}, hashtext({schema})")
+}
 
 /// The current generation: grows by one with every `nextval`, starting at 1 on a new sequence.
 fn generation_query() -> String {
@@ -98,11 +116,30 @@ pub async fn stamp_check(client: &Client, embedded: &Embedded) -> StampCheck {
     }
 }
 
-/// The current generation, or `None` when the database has no watch. Read it before the
-/// catalog, so a DDL command that lands in between makes the stamp stale instead of lost.
-pub async fn generation(client: &Client) -> Option<i64> {
-    let messages = client.simple_query(&generation_query()).await.ok()?;
+/// The generation a verification may stamp with, or `None` when the database has no watch or a
+/// stamp must not be stored now. Read it before the history and the catalog, so a DDL command
+/// that runs in between makes the stamp stale instead of lost.
+///
+/// It is read only while the watch lock can be taken exclusively (for this one statement, so
+/// DDL elsewhere waits at most that long): the triggers take the lock shared before they
+/// advance the generation and hold it until their transaction ends, so every DDL transaction
+/// counted in the generation read has ended by then, and what it committed is in the catalog
+/// read after. A DDL transaction still open (its changes not visible yet), or a migration run
+/// in progress, makes this `None`: that boot checks fully and stores no stamp.
+pub async fn verification_generation(client: &Client) -> Option<i64> {
+    let messages = client
+        .simple_query(&verification_generation_query())
+        .await
+        .ok()?;
     first_row(&messages)?.get(0)?.parse().ok()
+}
+
+fn verification_generation_query() -> String {
+    format!(
+        "SELECT CASE WHEN pg_try_advisory_xact_lock({key}) THEN ({generation}) END",
+        key = watch_lock_key("current_schema()"),
+        generation = generation_query(),
+    )
 }
 
 /// Stores that the history matched `embedded`'s digest and the live schema its snapshot at
@@ -126,8 +163,9 @@ pub async fn store_stamp(client: &Client, embedded: &Embedded, generation: i64) 
 /// Whether the current schema has the watch, and whether this session may install it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Presence {
-    /// Installed.
-    Installed,
+    /// Installed; with `upgrade`, by an older bluefox whose trigger functions lack what this
+    /// one's have (the watch lock), in a schema this superuser session can upgrade.
+    Installed { upgrade: Option<String> },
     /// Not installed; the session's role is a superuser (only one may create event triggers),
     /// so it can install it in this schema.
     Installable { schema: String },
@@ -140,7 +178,10 @@ async fn presence(client: &Client) -> Result<Presence, Error> {
         "SELECT current_setting('is_superuser'), current_schema()::text, \
          EXISTS (SELECT 1 FROM pg_event_trigger e JOIN pg_proc p ON p.oid = e.evtfoid \
          WHERE p.proname = '{WATCH_FUNCTION}' \
-         AND p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()))"
+         AND p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())), \
+         EXISTS (SELECT 1 FROM pg_proc p WHERE p.proname IN ('{WATCH_FUNCTION}', '{HISTORY_FUNCTION}') \
+         AND p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) \
+         AND p.prosrc NOT LIKE '%pg_advisory_xact_lock_shared%')"
     );
     let messages = client
         .simple_query(&probe)
@@ -150,7 +191,12 @@ async fn presence(client: &Client) -> Result<Presence, Error> {
         return Ok(Presence::Absent);
     };
     Ok(match (row.get(0), row.get(1), row.get(2)) {
-        (_, _, Some("t")) => Presence::Installed,
+        (superuser, schema, Some("t")) => Presence::Installed {
+            upgrade: match (superuser, schema, row.get(3)) {
+                (Some("on"), Some(schema), Some("t")) => Some(schema.to_string()),
+                _ => None,
+            },
+        },
         (Some("on"), Some(schema), _) => Presence::Installable {
             schema: schema.to_string(),
         },
@@ -166,7 +212,7 @@ async fn presence(client: &Client) -> Result<Presence, Error> {
 /// [`Error::Database`] when a query fails.
 pub async fn install(client: &Client) -> Result<bool, Error> {
     match presence(client).await? {
-        Presence::Installed => Ok(true),
+        Presence::Installed { .. } => Ok(true),
         Presence::Installable { schema } => install_in(client, &schema).await.map(|()| true),
         Presence::Absent => {
             tracing::debug!(
@@ -218,10 +264,22 @@ pub async fn prepare_session(client: &Client, install: bool) -> SessionWatch {
     let presence = match install {
         true => presence(client).await,
         // Not ours to install; advance it if someone did.
-        false => Ok(Presence::Installed),
+        false => Ok(Presence::Installed { upgrade: None }),
     };
     match presence {
-        Ok(Presence::Installed) => {}
+        Ok(Presence::Installed { upgrade: None }) => {}
+        Ok(Presence::Installed {
+            upgrade: Some(schema),
+        }) => {
+            let sql = format!("BEGIN;\n{}COMMIT;", functions_sql(&schema));
+            if let Err(e) = client.batch_execute(&sql).await {
+                let _ = client.batch_execute("ROLLBACK").await;
+                tracing::warn!(
+                    "{}; the schema watch keeps its older trigger functions",
+                    Error::db("upgrade the schema watch", &e)
+                );
+            }
+        }
         Ok(Presence::Installable { schema }) => return SessionWatch::InstallAfter { schema },
         Ok(Presence::Absent) => return SessionWatch::Unmarked,
         Err(e) => {
@@ -245,8 +303,10 @@ pub async fn prepare_session(client: &Client, install: bool) -> SessionWatch {
 /// session: a refused installation (the history "table" in this schema is a view, say) is
 /// rolled back and logged.
 pub async fn finish_session(client: &Client, watch: &SessionWatch) {
-    let SessionWatch::InstallAfter { schema } = watch else {
-        return;
+    let schema = match watch {
+        SessionWatch::Marked => return end_run(client).await,
+        SessionWatch::InstallAfter { schema } => schema,
+        SessionWatch::Unmarked => return,
     };
     if let Err(e) = install_in(client, schema).await {
         let _ = client.batch_execute("ROLLBACK").await;
@@ -264,10 +324,27 @@ pub async fn finish_session(client: &Client, watch: &SessionWatch) {
 /// # Errors
 /// [`Error::Database`] when the statement fails.
 pub async fn advance(client: &Client) -> Result<(), Error> {
+    // The watch lock, shared, for the session's run (before the advance, as the triggers take
+    // it): no boot stamps a catalog that the run's later migrations change without counting.
     client
-        .batch_execute(&format!("SELECT nextval('{GENERATION_SEQUENCE}')"))
+        .batch_execute(&format!(
+            "SELECT pg_advisory_lock_shared({key});\nSELECT nextval('{GENERATION_SEQUENCE}');",
+            key = watch_lock_key("current_schema()"),
+        ))
         .await
         .map_err(|e| Error::db("advance the schema watch's generation", &e))
+}
+
+/// Releases the watch lock [`advance`] took for the session's run.
+async fn end_run(client: &Client) {
+    let sql = format!(
+        "SELECT pg_advisory_unlock_shared({key})",
+        key = watch_lock_key("current_schema()")
+    );
+    if let Err(e) = client.batch_execute(&sql).await {
+        // The server releases it with the connection, which the session closes.
+        tracing::debug!(error = %e, "could not release the schema watch's lock");
+    }
 }
 
 /// The statements that install the watch in `schema`, in one transaction. It commits without
@@ -306,7 +383,27 @@ pub fn install_sql(schema: &str) -> String {
          WHERE NOT EXISTS (SELECT FROM {s}.{STATE_TABLE});\n\
          GRANT USAGE, SELECT ON SEQUENCE {sequence} TO PUBLIC;\n\
          GRANT SELECT, INSERT, UPDATE ON {s}.{STATE_TABLE} TO PUBLIC;\n\
-         CREATE OR REPLACE FUNCTION {function}() RETURNS event_trigger\n\
+         {functions}\
+         CREATE EVENT TRIGGER {ddl} ON ddl_command_end EXECUTE FUNCTION {function}();\n\
+         CREATE EVENT TRIGGER {drop} ON sql_drop EXECUTE FUNCTION {function}();\n\
+         CREATE TRIGGER bluefox_history_watch AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE \
+         ON {s}.{HISTORY_TABLE} FOR EACH STATEMENT EXECUTE FUNCTION {history_function}();\n\
+         COMMIT;",
+        functions = functions_sql(schema),
+        ddl = name("ddl"),
+        drop = name("drop"),
+    )
+}
+
+/// The triggers' two functions for `schema` (`CREATE OR REPLACE`, so an installation of an
+/// older bluefox gets them too, see [`prepare_session`]).
+fn functions_sql(schema: &str) -> String {
+    let s = quote_ident(schema);
+    let sequence = format!("{s}.{GENERATION_SEQUENCE}");
+    let function = format!("{s}.{WATCH_FUNCTION}");
+    let history_function = format!("{s}.{HISTORY_FUNCTION}");
+    format!(
+        "CREATE OR REPLACE FUNCTION {function}() RETURNS event_trigger\n\
          LANGUAGE plpgsql SET search_path = pg_catalog AS $bluefox$\n\
          BEGIN\n    \
              IF current_setting('{MIGRATING_SETTING}', true) = 'on' THEN\n        \
@@ -321,6 +418,7 @@ pub fn install_sql(schema: &str) -> String {
                      WHERE schema_name IS NULL OR schema_name NOT LIKE 'pg\\_temp%') THEN\n            \
                      RETURN;\n        \
                  END IF;\n        \
+                 PERFORM pg_advisory_xact_lock_shared({lock_key});\n        \
                  PERFORM nextval({sequence_literal}::regclass);\n    \
              EXCEPTION WHEN OTHERS THEN\n        \
                  RETURN;\n    \
@@ -334,21 +432,16 @@ pub fn install_sql(schema: &str) -> String {
                  RETURN NULL;\n    \
              END IF;\n    \
              BEGIN\n        \
+                 PERFORM pg_advisory_xact_lock_shared({lock_key});\n        \
                  PERFORM nextval({sequence_literal}::regclass);\n    \
              EXCEPTION WHEN OTHERS THEN\n        \
                  NULL;\n    \
              END;\n    \
              RETURN NULL;\n\
          END\n\
-         $bluefox$;\n\
-         CREATE EVENT TRIGGER {ddl} ON ddl_command_end EXECUTE FUNCTION {function}();\n\
-         CREATE EVENT TRIGGER {drop} ON sql_drop EXECUTE FUNCTION {function}();\n\
-         CREATE TRIGGER bluefox_history_watch AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE \
-         ON {s}.{HISTORY_TABLE} FOR EACH STATEMENT EXECUTE FUNCTION {history_function}();\n\
-         COMMIT;",
+         $bluefox$;\n",
         sequence_literal = bluefox_core::schema::quote_literal(&sequence),
-        ddl = name("ddl"),
-        drop = name("drop"),
+        lock_key = watch_lock_key(&bluefox_core::schema::quote_literal(schema)),
     )
 }
 
