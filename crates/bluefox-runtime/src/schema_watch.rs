@@ -126,6 +126,9 @@ pub async fn stamp_check(client: &Client, embedded: &Embedded) -> StampCheck {
 /// counted in the generation read has ended by then, and what it committed is in the catalog
 /// read after. A DDL transaction still open (its changes not visible yet), or a migration run
 /// in progress, makes this `None`: that boot checks fully and stores no stamp.
+///
+/// Call it outside a transaction block: inside one, the lock would be held until that
+/// transaction ends, and DDL everywhere would wait for it.
 pub async fn verification_generation(client: &Client) -> Option<i64> {
     let messages = client
         .simple_query(&verification_generation_query())
