@@ -1,10 +1,9 @@
 //! [`boot`]: what an application calls first. Settings, connection, migrations, drift check.
 //!
 //! The application's connection is opened first and checks the history without any lock: when
-//! nothing is pending (the usual boot) that is the only migration work, one round trip (see
-//! [`migrate_and_check`]). Only
-//! when something is pending does boot open a second, dedicated connection for the migration
-//! session: the advisory lock and `SET lock_timeout` belong to that session, so neither leaks
+//! nothing is pending (the usual boot) that is the only migration work, one round trip (the
+//! [schema stamp](crate::schema_watch)). Only when something is pending does boot open a second,
+//! dedicated connection for the migration session: the advisory lock and `SET lock_timeout` belong to that session, so neither leaks
 //! into the client handed to the application, and dropping it releases the lock on every path
 //! (errors and panics included).
 //!
