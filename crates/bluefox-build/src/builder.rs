@@ -242,7 +242,7 @@ impl Builder {
         // run is expected to print are read on a thread of their own while it runs, rather than
         // after it, from when the models are parsed: until then the run keeps both cores busy,
         // after that mostly one.
-        let (parsed, models_parsed) = std::sync::mpsc::channel::<()>();
+        let (parsed, models_parsed) = std::sync::mpsc::channel::<Vec<String>>();
         let settings_text = &settings;
         let (result, early) = std::thread::scope(|scope| {
             let early = match (&cache, &read_on_miss) {
@@ -250,8 +250,7 @@ impl Builder {
                     .name("bluefox-cache-inputs".to_string())
                     .spawn_scoped(scope, move || {
                         // No word: the run stopped before it parsed the models.
-                        models_parsed.recv().ok()?;
-                        let paths = self.expected_rerun_if_changed()?;
+                        let paths = models_parsed.recv().ok()?;
                         let env_vars = rerun_if_env_changed();
                         let inputs = Inputs::read(crate_dir, settings_text, &paths, &env_vars);
                         Some((paths, env_vars, inputs))
@@ -260,8 +259,8 @@ impl Builder {
                 _ => None,
             };
             let result = {
-                let notify = move || {
-                    let _ = parsed.send(());
+                let notify = move |paths: Vec<String>| {
+                    let _ = parsed.send(paths);
                 };
                 // `notify`, and with it the sender, is dropped once the run is over.
                 self.run_to_notifying(&mut buffer, &notify)
@@ -363,7 +362,7 @@ impl Builder {
     /// wrong: an unresolved `MODELS_MODULE`, a model that cannot be read, a malformed
     /// migration or snapshot, two migrations with one version, an unreadable file.
     pub fn load(&self) -> Result<Project, Error> {
-        self.load_with(Keep::Project, |_, _, _| Ok(()), &|| {})
+        self.load_with(|_, _, _| Ok(()), &|_| {})
             .map(|loaded| loaded.project)
     }
 
@@ -371,22 +370,24 @@ impl Builder {
     /// The migrations directory (files and snapshot) is read on a thread of its own, which then
     /// helps parse the models, and `with_migrations` runs on a thread of its own while the
     /// models are compared with the snapshot. `models_parsed` is called once every model file is
-    /// parsed; `keep` says what the caller needs of the project. Errors keep their order: a
+    /// parsed, with the `rerun-if-changed` paths the run is expected to print (so a build script
+    /// can read its cache inputs while the run goes on). Errors keep their order: a
     /// model error first, then one from the migrations, then one from `with_migrations`.
     fn load_with<R: Send>(
         &self,
-        keep: Keep,
         with_migrations: impl FnOnce(&MigrationsDir, &ReadAhead, Dialect) -> Result<R, Error> + Send,
-        models_parsed: &(dyn Fn() + Sync),
+        models_parsed: &(dyn Fn(Vec<String>) + Sync),
     ) -> Result<Loaded<R>, Error> {
         let crate_dir = self.dir()?;
         let crate_name = self.name(crate_dir);
         let migrations_dir = self.migrations_dir_name();
-        let Discovered {
-            dotenv_candidates,
-            dotenv_files,
-            discovery,
-        } = self.discover(crate_dir, &crate_name)?;
+        let dotenv_candidates = env::dotenv_candidates(crate_dir)?;
+        let dotenv_files = env::existing_dotenv_files(&dotenv_candidates);
+        let setting = match &self.models_module {
+            Some(setting) => Some(setting.clone()),
+            None => env::lookup(MODELS_MODULE, None, &dotenv_files)?,
+        };
+        let discovery = discover::discover(crate_dir, &crate_name, setting.as_ref())?;
         let model_files = ModelFiles::new(crate_dir, &crate_name, &discovery.files);
         let read_migration_files = || {
             migrations::read_files(crate_dir, &migrations_dir, true)
@@ -411,7 +412,14 @@ impl Builder {
             });
             (strays, files)
         });
-        models_parsed();
+        let (expected_rerun, _) = rerun_paths(
+            crate_dir,
+            &dotenv_candidates,
+            &dotenv_files,
+            &migrations_dir,
+            &discovery.files,
+        );
+        models_parsed(expected_rerun);
         // Errors in the order of a run in turn: the model files, their schema, the scan of
         // `src`, then the migrations.
         let mut warnings = Vec::new();
@@ -420,10 +428,7 @@ impl Builder {
             warnings.extend(lint::wrong_base(&parsed.others));
             models.extend(parsed.models);
         }
-        let mut schema = match keep {
-            Keep::Project => model::assemble(&models)?,
-            Keep::Generated => model::assemble_taking_tables(&mut models)?,
-        };
+        let schema = model::assemble(&models)?;
         warnings.extend(lint::stray_models(&strays?, &discovery.mode));
         // Without a thread (the system refused one), the migration files are read now.
         let migration_files = match migration_files {
@@ -452,11 +457,6 @@ impl Builder {
                 .spawn_scoped(scope, make)
                 .ok();
             let changes = bluefox_core::diff::diff(&migrations.snapshot.schema, &schema);
-            if keep == Keep::Generated {
-                // Freed here, while the other thread works, rather than after it.
-                drop(std::mem::take(&mut models));
-                drop(std::mem::take(&mut schema));
-            }
             let extra = match maker.map(|maker| maker.join()) {
                 Some(Ok(extra)) => extra,
                 Some(Err(panic)) => std::panic::resume_unwind(panic),
@@ -512,38 +512,6 @@ impl Builder {
             .unwrap_or_else(|| DEFAULT_MIGRATIONS_DIR.to_string())
     }
 
-    /// The `.env` files and the model files of the crate: what a load reads first.
-    fn discover(&self, crate_dir: &Path, crate_name: &str) -> Result<Discovered, Error> {
-        let dotenv_candidates = env::dotenv_candidates(crate_dir)?;
-        let dotenv_files = env::existing_dotenv_files(&dotenv_candidates);
-        let setting = match &self.models_module {
-            Some(setting) => Some(setting.clone()),
-            None => env::lookup(MODELS_MODULE, None, &dotenv_files)?,
-        };
-        let discovery = discover::discover(crate_dir, crate_name, setting.as_ref())?;
-        Ok(Discovered {
-            dotenv_candidates,
-            dotenv_files,
-            discovery,
-        })
-    }
-
-    /// The `rerun-if-changed` paths a run of this builder is expected to print, found without
-    /// reading the models or the migrations, so a build script can read its cache inputs while
-    /// the run goes on; `None` when the run would fail before printing any.
-    fn expected_rerun_if_changed(&self) -> Option<Vec<String>> {
-        let crate_dir = self.dir().ok()?;
-        let found = self.discover(crate_dir, &self.name(crate_dir)).ok()?;
-        let (changed, _) = rerun_paths(
-            crate_dir,
-            &found.dotenv_candidates,
-            &found.dotenv_files,
-            &self.migrations_dir_name(),
-            &found.discovery.files,
-        );
-        Some(changed)
-    }
-
     /// The dialect of a migrations directory: its snapshot's, checked against the one asked
     /// for; for a directory with no snapshot yet, the one asked for (PostgreSQL when nothing
     /// asks).
@@ -584,17 +552,19 @@ impl Builder {
     ///
     /// As [`Builder::load`].
     pub fn generate(&self) -> Result<Generated, Error> {
-        self.generate_notifying(&|| {})
+        self.generate_notifying(&|_| {})
     }
 
     /// [`Builder::generate`], calling `models_parsed` once every model file is parsed.
-    fn generate_notifying(&self, models_parsed: &(dyn Fn() + Sync)) -> Result<Generated, Error> {
+    fn generate_notifying(
+        &self,
+        models_parsed: &(dyn Fn(Vec<String>) + Sync),
+    ) -> Result<Generated, Error> {
         let Loaded {
             project,
             extra: code,
             dotenv_candidates,
         } = self.load_with(
-            Keep::Generated,
             |migrations, ahead, dialect| {
                 crate::codegen::render(
                     &migrations.embedded_with(ahead),
@@ -640,14 +610,14 @@ impl Builder {
     ///
     /// As [`Builder::run`].
     pub fn run_to(&self, out: &mut impl Write) -> Result<Generated, Error> {
-        self.run_to_notifying(out, &|| {})
+        self.run_to_notifying(out, &|_| {})
     }
 
     /// [`Builder::run_to`], calling `models_parsed` once every model file is parsed.
     fn run_to_notifying(
         &self,
         out: &mut impl Write,
-        models_parsed: &(dyn Fn() + Sync),
+        models_parsed: &(dyn Fn(Vec<String>) + Sync),
     ) -> Result<Generated, Error> {
         let mut generated = self.generate_notifying(models_parsed)?;
         let out_dir = self
@@ -694,29 +664,11 @@ fn rerun_if_env_changed() -> Vec<String> {
     vec![MODELS_MODULE.to_string(), DATABASE_URL.to_string()]
 }
 
-/// What [`Builder::load_with`] keeps for its caller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Keep {
-    /// The whole [`Project`] ([`Builder::load`]).
-    Project,
-    /// What [`Builder::generate`] needs: the models' tables move into their schema rather than
-    /// being copied, and the models and the schema are dropped once compared with the
-    /// snapshot (the project then has neither).
-    Generated,
-}
-
 /// What [`Builder::load_with`] read, and the `.env` files that would apply (read or not).
 struct Loaded<R> {
     project: Project,
     extra: R,
     dotenv_candidates: Vec<DotEnvFile>,
-}
-
-/// What [`Builder::discover`] found.
-struct Discovered {
-    dotenv_candidates: Vec<DotEnvFile>,
-    dotenv_files: Vec<DotEnvFile>,
-    discovery: Discovery,
 }
 
 /// A run's rerun set, relative to the crate root and sorted: every `.env` that would apply,

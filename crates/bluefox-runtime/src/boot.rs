@@ -2,10 +2,10 @@
 //!
 //! The application's connection is opened first and checks the history without any lock: when
 //! nothing is pending (the usual boot) that is the only migration work, one round trip (the
-//! [schema stamp](crate::schema_watch)). Only when something is pending does boot open a second,
-//! dedicated connection for the migration session: the advisory lock and `SET lock_timeout` belong to that session, so neither leaks
-//! into the client handed to the application, and dropping it releases the lock on every path
-//! (errors and panics included).
+//! [schema stamp](crate::schema_watch)). Only when something is pending does boot open a
+//! second, dedicated connection for the migration session: the advisory lock and
+//! `SET lock_timeout` belong to that session, so neither leaks into the client handed to the
+//! application, and dropping it releases the lock on every path (errors and panics included).
 //!
 //! Both connections are polled on boot's own task while boot uses them (the application's is
 //! spawned when boot returns it): with a multi-threaded runtime a spawned connection runs on
@@ -104,7 +104,7 @@ async fn migrate_and_check(
             return Ok(());
         }
         // The generation to stamp with, read before the history (pipelined, in this order).
-        StampCheck::Stale { .. } => tokio::join!(
+        StampCheck::Stale => tokio::join!(
             schema_watch::verification_generation(client),
             history::read_digest(client)
         ),

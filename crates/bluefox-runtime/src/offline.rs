@@ -223,9 +223,8 @@ pub(crate) fn live_upgrade_block(
         prefix_chars: prefix.chars().count(),
         prefix_statements,
         sql: format!(
-            "{prefix}{}\n;\nWITH \"refinery_row\" AS ({})\n{}\n{final_commit}COMMIT;",
+            "{prefix}{}\n;\nWITH \"refinery_row\" AS ({refinery_insert})\n{}\n{final_commit}COMMIT;",
             m.up,
-            refinery_insert.trim_end().trim_end_matches(';'),
             live_down_insert(m),
         ),
     }

@@ -73,12 +73,9 @@ pub enum StampCheck {
     /// Nothing changed since the history and the schema were verified against these embedded
     /// migrations and snapshot: nothing pending, no drift check needed.
     Current,
-    /// The watch is installed but the stamp is stale, missing or for other migrations; the
-    /// generation read now, before anything else is checked, for the next stamp.
-    Stale {
-        /// The generation when the stamp was checked.
-        generation: i64,
-    },
+    /// The watch is installed but the stamp is stale, missing or for other migrations (the
+    /// next stamp is taken with [`verification_generation`]).
+    Stale,
     /// No watch in this database (or it cannot be read): every boot does the full check.
     Unwatched,
 }
@@ -102,10 +99,12 @@ pub async fn stamp_check(client: &Client, embedded: &Embedded) -> StampCheck {
     match client.simple_query(&stamp_query(embedded)).await {
         Ok(messages) => {
             let row = first_row(&messages);
-            let generation = row.and_then(|r| r.get(0)).and_then(|g| g.parse().ok());
+            let generation = row
+                .and_then(|r| r.get(0))
+                .and_then(|g| g.parse::<i64>().ok());
             match (generation, row.and_then(|r| r.get(1))) {
                 (Some(_), Some("t")) => StampCheck::Current,
-                (Some(generation), _) => StampCheck::Stale { generation },
+                (Some(_), _) => StampCheck::Stale,
                 (None, _) => StampCheck::Unwatched,
             }
         }
@@ -205,25 +204,6 @@ async fn presence(client: &Client) -> Result<Presence, Error> {
         },
         _ => Presence::Absent,
     })
-}
-
-/// Installs the watch in the current schema when the session's role is a superuser and it is
-/// not installed yet. Called by a migration session under the advisory lock. Returns whether
-/// the watch is installed.
-///
-/// # Errors
-/// [`Error::Database`] when a query fails.
-pub async fn install(client: &Client) -> Result<bool, Error> {
-    match presence(client).await? {
-        Presence::Installed { .. } => Ok(true),
-        Presence::Installable { schema } => install_in(client, &schema).await.map(|()| true),
-        Presence::Absent => {
-            tracing::debug!(
-                "not a superuser: no schema watch; every boot reads the catalog for the drift check"
-            );
-            Ok(false)
-        }
-    }
 }
 
 async fn install_in(client: &Client, schema: &str) -> Result<(), Error> {
@@ -326,16 +306,16 @@ pub async fn finish_session(client: &Client, watch: &SessionWatch) {
 ///
 /// # Errors
 /// [`Error::Database`] when the statement fails.
-pub async fn advance(client: &Client) -> Result<(), Error> {
+async fn advance(client: &Client) -> Result<(), Error> {
     // The watch lock, shared, for the session's run (before the advance, as the triggers take
     // it): no boot stamps a catalog that the run's later migrations change without counting.
-    client
+    let advanced = client
         .batch_execute(&format!(
             "SELECT pg_advisory_lock_shared({key});\nSELECT nextval('{GENERATION_SEQUENCE}');",
             key = watch_lock_key("current_schema()"),
         ))
-        .await
-        .map_err(|e| Error::db("advance the schema watch's generation", &e))
+        .await;
+    advanced.map_err(|e| Error::db("advance the schema watch's generation", &e))
 }
 
 /// Releases the watch lock [`advance`] took for the session's run.

@@ -31,6 +31,23 @@ fn specs(n: i64, failing: i64, failing_up: &'static str) -> Vec<Spec> {
         .collect()
 }
 
+/// Up SQL for t2 whose statements all succeed and whose `COMMIT` fails: a deferred foreign key
+/// to `referenced` (a table with an `id` key) that its row violates.
+fn commit_fails_against(referenced: &str) -> &'static str {
+    leak(format!(
+        "CREATE TABLE \"t2\" (\"id\" BIGINT REFERENCES \"{referenced}\" (\"id\") DEFERRABLE INITIALLY DEFERRED);\n\
+         INSERT INTO \"t2\" VALUES (7);\n"
+    ))
+}
+
+/// The run stopped at migration 2, whose `COMMIT` failed on the deferred foreign key.
+fn assert_commit_of_two_failed(err: &Error) {
+    assert!(
+        matches!(err, Error::MigrationFailed { version, sqlstate, .. } if *version == 20261130000002 && sqlstate == "23503"),
+        "{err}"
+    );
+}
+
 async fn tables(client: &tokio_postgres::Client) -> Vec<String> {
     client
         .query(
@@ -124,15 +141,7 @@ async fn a_migration_whose_commit_fails_stops_the_run() {
     // A deferred foreign key is checked at COMMIT: the batch's statements all succeed, its
     // COMMIT fails and ends the transaction, and migration 3 (already sent) must not run.
     // t1 exists already (made by hand), so the run starts at migration 2.
-    let from_two = embedded(
-        &specs(
-            4,
-            2,
-            "CREATE TABLE \"t2\" (\"id\" BIGINT REFERENCES \"t1\" (\"id\") DEFERRABLE INITIALLY DEFERRED);\n\
-             INSERT INTO \"t2\" VALUES (7);\n",
-        )[1..],
-        &[],
-    );
+    let from_two = embedded(&specs(4, 2, commit_fails_against("t1"))[1..], &[]);
     client
         .batch_execute("CREATE TABLE \"t1\" (\"id\" BIGINT PRIMARY KEY)")
         .await
@@ -141,10 +150,7 @@ async fn a_migration_whose_commit_fails_stops_the_run() {
         .upgrade(Target::Head)
         .await
         .unwrap_err();
-    assert!(
-        matches!(&err, Error::MigrationFailed { version, sqlstate, .. } if *version == 20261130000002 && sqlstate == "23503"),
-        "{err}"
-    );
+    assert_commit_of_two_failed(&err);
     assert_eq!(tables(&client).await, ["t1"]);
     assert!(history_rows(&client).await.is_empty());
 }
@@ -164,23 +170,12 @@ async fn a_check_never_passes_on_what_an_earlier_run_of_the_session_left() {
         .batch_execute("CREATE TABLE \"p\" (\"id\" BIGINT PRIMARY KEY)")
         .await
         .unwrap();
-    let again = embedded(
-        &specs(
-            3,
-            2,
-            "CREATE TABLE \"t2\" (\"id\" BIGINT REFERENCES \"p\" (\"id\") DEFERRABLE INITIALLY DEFERRED);\n\
-             INSERT INTO \"t2\" VALUES (7);\n",
-        ),
-        &[],
-    );
+    let again = embedded(&specs(3, 2, commit_fails_against("p")), &[]);
     let err = Migrator::new(&client, again)
         .upgrade(Target::Head)
         .await
         .unwrap_err();
-    assert!(
-        matches!(&err, Error::MigrationFailed { version, sqlstate, .. } if *version == 20261130000002 && sqlstate == "23503"),
-        "{err}"
-    );
+    assert_commit_of_two_failed(&err);
     assert_eq!(tables(&client).await, ["t1"]);
     assert_eq!(
         versions(&history_rows(&client).await, |r| r.0),

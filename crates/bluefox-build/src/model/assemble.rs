@@ -20,22 +20,6 @@ pub fn assemble(models: &[ModelStruct]) -> Result<Schema, ModelError> {
     Ok(schema)
 }
 
-/// [`assemble`], moving each table out of its model (which is left with an empty table) rather
-/// than copying it: for a caller that needs the schema but not the models' tables.
-///
-/// # Errors
-/// As [`assemble`]; the models are left as they were.
-pub fn assemble_taking_tables(models: &mut [ModelStruct]) -> Result<Schema, ModelError> {
-    check(models)?;
-    let mut schema = Schema::default();
-    for model in models {
-        let table = std::mem::take(&mut model.table);
-        // No two models have one table name: `check` said so.
-        schema.tables.insert(table.name.clone(), table);
-    }
-    Ok(schema)
-}
-
 /// The models by table name, once no two have one name and every `references` names a key of
 /// a table there.
 fn check(models: &[ModelStruct]) -> Result<BTreeMap<&str, &ModelStruct>, ModelError> {

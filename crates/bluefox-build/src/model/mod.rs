@@ -28,7 +28,7 @@ mod tests;
 #[cfg(test)]
 mod tests_errors;
 
-pub use assemble::{assemble, assemble_taking_tables};
+pub use assemble::assemble;
 pub use attrs::{FIELD_KEYS, STRUCT_KEYS};
 pub use error::{ModelError, ModelErrorKind};
 pub use rust_type::rust_type;

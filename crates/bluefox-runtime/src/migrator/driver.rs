@@ -17,7 +17,7 @@
 //! flushed by one small synchronous write before the error is returned, so "migrations before
 //! it stay applied" holds across a crash.
 
-use super::run_settings::{durable_level, RunSettings};
+use super::run_settings::RunSettings;
 use super::statements;
 use super::AppliedMigration;
 use crate::error::{describe, Direction, Error};
@@ -69,8 +69,7 @@ pub(super) async fn run(
         queue,
         in_flight: VecDeque::new(),
         last_sent: None,
-        final_commit: settings.final_commit(),
-        asynchronous: settings.asynchronous(),
+        settings,
         done: Vec::new(),
         failure: None,
         unflushed: None,
@@ -90,9 +89,9 @@ pub(super) async fn run(
     let outcome = outcome
         .map_err(|e| e.to_string())
         .and_then(|_| settled.map_err(|e| e.to_string()));
-    let restored = settings.restore(client).await;
+    let restored = session.settings.restore(client).await;
     let flushed = match session.unflushed {
-        Some(version) => flush(client, version).await,
+        Some(version) => flush(client, version, &session.settings.final_commit()).await,
         None => Ok(()),
     };
     // Durable now: only from here on are the migrations reported as applied.
@@ -115,26 +114,18 @@ pub(super) async fn run(
     }
 }
 
-/// Makes the asynchronous commits of this session durable: a synchronous commit flushes the
-/// WAL up to its own commit record, which follows theirs. A transaction that writes nothing
-/// is not flushed by PostgreSQL, so this one rewrites the history row of `version` (the newest
-/// migration applied) with its own values.
+/// Makes the asynchronous commits of this session durable: a synchronous commit (at the level
+/// `final_commit` sets, see [`RunSettings::final_commit`]) flushes the WAL up to its own commit
+/// record, which follows theirs. A transaction that writes nothing is not flushed by PostgreSQL,
+/// so this one rewrites the history row of `version` (the newest migration applied) with its
+/// own values.
 ///
 /// # Errors
 /// [`Error::Database`] when the statement fails (the connection was lost): the migrations
 /// committed before may then be lost in a crash within the server's `wal_writer_delay`.
-pub(super) async fn flush(client: &Client, version: i64) -> Result<(), Error> {
-    // The session's level, unless it is `off`: this commit must wait for the WAL.
-    let level = match client.simple_query("SHOW synchronous_commit").await {
-        Ok(messages) => messages.iter().find_map(|m| match m {
-            SimpleQueryMessage::Row(row) => row.get(0).map(|v| durable_level(v).to_string()),
-            _ => None,
-        }),
-        Err(_) => None,
-    };
+pub(super) async fn flush(client: &Client, version: i64, final_commit: &str) -> Result<(), Error> {
     let sql = format!(
-        "BEGIN;\nSET LOCAL synchronous_commit = {};\nUPDATE {HISTORY_TABLE} SET version = version WHERE version = {version};\nCOMMIT;",
-        bluefox_core::schema::quote_literal(level.as_deref().unwrap_or("on"))
+        "BEGIN;\n{final_commit}UPDATE {HISTORY_TABLE} SET version = version WHERE version = {version};\nCOMMIT;"
     );
     client
         .batch_execute(&sql)
@@ -368,10 +359,9 @@ struct Session<'c> {
     in_flight: VecDeque<InFlight>,
     /// The version of the last migration sent in this run.
     last_sent: Option<i64>,
-    /// What the run's last migration sets before its `COMMIT` (see [`RunSettings`]).
-    final_commit: String,
-    /// Whether every migration but the last commits asynchronously.
-    asynchronous: bool,
+    /// What the run changed on the session: whether commits are asynchronous until the last,
+    /// and what the last sets before its `COMMIT`.
+    settings: RunSettings,
     done: Vec<AppliedMigration>,
     failure: Option<Error>,
     /// The newest migration committed asynchronously and not yet flushed by a synchronous
@@ -413,9 +403,12 @@ impl Session<'_> {
         };
         // The run's last migration commits synchronously, flushing every one before it.
         let last = self.queue.is_empty();
-        let asynchronous = self.asynchronous && !last;
-        let final_commit = if last { self.final_commit.as_str() } else { "" };
-        let block = offline::live_upgrade_block(m, insert, final_commit, self.last_sent);
+        let asynchronous = self.settings.asynchronous() && !last;
+        let final_commit = match last {
+            true => self.settings.final_commit(),
+            false => String::new(),
+        };
+        let block = offline::live_upgrade_block(m, insert, &final_commit, self.last_sent);
         let prefix = Prefix {
             chars: block.prefix_chars,
             statements: block.prefix_statements,

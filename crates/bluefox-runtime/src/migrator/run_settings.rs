@@ -96,7 +96,7 @@ impl RunSettings {
 }
 
 /// The commit level that waits for the WAL to reach the disk: `before` unless it is `off`.
-pub(super) fn durable_level(before: &str) -> &str {
+fn durable_level(before: &str) -> &str {
     match before {
         "off" => "on",
         level => level,
