@@ -315,7 +315,12 @@ async fn advance(client: &Client) -> Result<(), Error> {
             key = watch_lock_key("current_schema()"),
         ))
         .await;
-    advanced.map_err(|e| Error::db("advance the schema watch's generation", &e))
+    if let Err(e) = advanced {
+        // A session lock outlives the failed statement: the run will not end it.
+        end_run(client).await;
+        return Err(Error::db("advance the schema watch's generation", &e));
+    }
+    Ok(())
 }
 
 /// Releases the watch lock [`advance`] took for the session's run.

@@ -451,3 +451,33 @@ async fn a_migration_session_upgrades_trigger_functions_an_older_bluefox_install
         .expect("upgrade");
     assert_eq!(db.column(outdated), ["0"]);
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_session_that_cannot_advance_a_watch_holds_no_watch_lock_afterwards() {
+    let db = TestDb::new("bluefox_w");
+    let client = db.client().await;
+    // Told not to install, on a database without a watch: the session tries to advance a
+    // generation that does not exist.
+    let options = bluefox_runtime::MigratorOptions {
+        schema_watch: false,
+        ..Default::default()
+    };
+    bluefox_runtime::Migrator::new(&client, embedded(&[USERS], &[]))
+        .with_options(options)
+        .upgrade(bluefox_runtime::Target::Head)
+        .await
+        .expect("upgrade");
+    let held = client
+        .query_one(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() \
+             AND classid = $1::int4::oid",
+            &[&bluefox_runtime::schema_watch::WATCH_LOCK_CLASS],
+        )
+        .await
+        .unwrap()
+        .get::<_, i64>(0);
+    assert_eq!(
+        held, 0,
+        "the watch lock taken before the failed advance is released"
+    );
+}
