@@ -5,7 +5,7 @@
 //! A server that cannot be reached fails the test with how to start one: these tests never pass
 //! vacuously.
 
-use bluefox_core::embedded::{Embedded, EmbeddedMigration, EmbeddedSnapshot};
+use bluefox_core::embedded::{pack, Embedded, EmbeddedMigration, EmbeddedSnapshot};
 use bluefox_core::migration_file::MigrationFile;
 use tokio_postgres::{Client, Config};
 
@@ -70,12 +70,8 @@ pub fn embedded_from_files(files: &[(String, String)]) -> &'static Embedded {
     ));
     Box::leak(Box::new(Embedded {
         dialect: "postgresql",
-        migrations: Box::leak(migrations.into_boxed_slice()),
-        snapshot: EmbeddedSnapshot {
-            text: "",
-            fingerprint: 0,
-            tables: &[],
-        },
+        migrations: pack::leak_migrations(migrations).expect("kilobytes of SQL pack"),
+        snapshot: EmbeddedSnapshot::EMPTY,
         history_digest,
     }))
 }

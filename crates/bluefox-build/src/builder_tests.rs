@@ -113,7 +113,16 @@ fn models_matching_the_snapshot_are_silent_and_embedded() {
         generated.code
     );
     assert!(
-        generated.code.contains("name: \"users\","),
+        generated.code.contains(
+            "text: \"add_usersadd usersV20260101000000__add_users.sql\
+             CREATE TABLE \\\"users\\\" ();\","
+        ),
+        "{}",
+        generated.code
+    );
+    // The snapshot's table and its column, each name and type once.
+    assert!(
+        generated.code.contains("text: \"usersidBIGINTemailTEXT\","),
         "{}",
         generated.code
     );

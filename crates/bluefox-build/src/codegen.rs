@@ -5,6 +5,8 @@
 //! Only items, no absolute paths, no timestamps: the same crate gives the same bytes.
 
 use crate::error::Error;
+use bluefox_core::embedded::pack::{MigrationParts, MigrationsBuf, TablesBuf};
+use bluefox_core::embedded::{ColumnEntry, MigrationEntry, TableEntry};
 use proc_macro2::{Ident, Literal, Span};
 use quote::quote;
 
@@ -63,21 +65,73 @@ pub struct ColumnData {
     pub nullable: bool,
 }
 
+/// The migrations and snapshot tables in their packed form (see [`bluefox_core::embedded`]):
+/// what [`render`] writes, and what the CLI leaks into an `Embedded` at run time.
+///
+/// # Errors
+///
+/// [`Error::Codegen`] when a text passes 4 GiB.
+pub fn pack(
+    migrations: &[MigrationData],
+    snapshot: &SnapshotData,
+) -> Result<(MigrationsBuf, TablesBuf), Error> {
+    let text_len = migrations
+        .iter()
+        .map(|m| {
+            m.name.len()
+                + m.message.len()
+                + m.file.len()
+                + m.up.len()
+                + m.down.as_ref().map_or(0, String::len)
+        })
+        .sum();
+    let mut packed = MigrationsBuf::with_capacity(migrations.len(), text_len);
+    for m in migrations {
+        packed
+            .push(MigrationParts {
+                version: m.version,
+                name: &m.name,
+                message: &m.message,
+                parent: m.parent,
+                file: &m.file,
+                up: &m.up,
+                down: m.down.as_deref(),
+                checksum: m.checksum,
+            })
+            .map_err(|e| Error::Codegen(e.to_string()))?;
+    }
+    let mut tables = TablesBuf::default();
+    for t in &snapshot.tables {
+        let columns = t
+            .columns
+            .iter()
+            .map(|c| (c.name.as_str(), c.sql_type.as_str(), c.nullable));
+        tables
+            .push(&t.name, columns)
+            .map_err(|e| Error::Codegen(e.to_string()))?;
+    }
+    Ok((packed, tables))
+}
+
 /// Renders the generated file. `migrations` must be in version order.
 ///
-/// The item is laid out by prettyplease from a skeleton in which each data array and the
-/// snapshot text stand as a placeholder; the arrays are then written in place of them, in the
-/// layout prettyplease gives such arrays (every struct literal broken one field per line, a
-/// call broken when it passes the margin). SQL and the snapshot text are raw string literals
-/// when they can be (see `push_str_literal`), every other string is spelled as
-/// [`proc_macro2::Literal::string`] spells it. The bytes are those prettyplease prints for the
-/// whole item built from the same literals (a test compares them), without parsing and
-/// re-printing 1000 migrations of static data, which took most of a build script's first run.
+/// The strings are packed (see [`bluefox_core::embedded`]): one literal holds every
+/// migration's strings, one the snapshot's table and column names, and the arrays hold only
+/// numbers, so the static needs no relocation when the binary loads.
+///
+/// The item is laid out by prettyplease from a skeleton in which each data array and text
+/// stands as a placeholder; they are then written in place of them, in the layout prettyplease
+/// gives them (every struct literal broken one field per line, a call or an array broken when
+/// it passes the margin). A multi-line text is a raw string literal when it can be (see
+/// `push_str_literal`), every other string is spelled as [`proc_macro2::Literal::string`]
+/// spells it. The bytes are those prettyplease prints for the whole item built from the same
+/// literals (a test compares them), without parsing and re-printing thousands of entries of
+/// static data, which took most of a build script's first run.
 ///
 /// # Errors
 ///
 /// [`Error::Codegen`] if the skeleton does not form a Rust file (a bug in bluefox, never user
-/// input).
+/// input), or a text passes 4 GiB.
 pub fn render(
     migrations: &[MigrationData],
     snapshot: &SnapshotData,
@@ -88,13 +142,25 @@ pub fn render(
             .iter()
             .map(|m| (m.version, m.name.as_str(), m.checksum)),
     );
-    let skeleton = skeleton(dialect, snapshot.fingerprint, &digest)?;
-    let data_len: usize = migrations
-        .iter()
-        .map(|m| m.up.len() + m.down.as_ref().map_or(0, String::len) + 512)
-        .sum::<usize>()
+    let (packed, tables) = pack(migrations, snapshot)?;
+    render_packed(&packed, &tables, snapshot, dialect, &digest)
+}
+
+/// [`render`] of what [`pack`] made.
+fn render_packed(
+    packed: &MigrationsBuf,
+    tables: &TablesBuf,
+    snapshot: &SnapshotData,
+    dialect: bluefox_core::dialect::Dialect,
+    digest: &str,
+) -> Result<String, Error> {
+    let skeleton = skeleton(dialect, snapshot.fingerprint, digest)?;
+    let data_len = packed.text.len()
+        + packed.entries.len() * 320
         + snapshot.text.len()
-        + snapshot.tables.len() * 512;
+        + tables.text.len()
+        + tables.tables.len() * 160
+        + tables.columns.len() * 200;
     let mut out = String::with_capacity(HEADER.len() + skeleton.len() + data_len * 11 / 10);
     out.push_str(HEADER);
     let mut rest = skeleton.as_str();
@@ -108,9 +174,12 @@ pub fn render(
         let indent = line.len() - line.trim_start_matches(' ').len();
         let mut w = Writer { out: &mut out };
         match placeholder {
-            MIGRATIONS => w.array(indent, migrations, Writer::migration),
+            MIGRATIONS_TEXT => w.str_lit(&packed.text),
+            MIGRATIONS => w.array(indent, &packed.entries, Writer::migration),
             SNAPSHOT_TEXT => w.str_lit(&snapshot.text),
-            _ => w.tables(indent, &snapshot.tables),
+            TABLES_TEXT => w.str_lit(&tables.text),
+            TABLES => w.array(indent, &tables.tables, Writer::table),
+            _ => w.array(indent, &tables.columns, Writer::column),
         }
         rest = &after[placeholder.len()..];
     }
@@ -118,11 +187,21 @@ pub fn render(
     Ok(out)
 }
 
+const MIGRATIONS_TEXT: &str = "__bluefox_migrations_text__";
 const MIGRATIONS: &str = "__bluefox_migrations__";
 const SNAPSHOT_TEXT: &str = "__bluefox_snapshot_text__";
+const TABLES_TEXT: &str = "__bluefox_tables_text__";
 const TABLES: &str = "__bluefox_tables__";
+const COLUMNS: &str = "__bluefox_columns__";
 /// In the order they appear in the skeleton.
-const PLACEHOLDERS: [&str; 3] = [MIGRATIONS, SNAPSHOT_TEXT, TABLES];
+const PLACEHOLDERS: [&str; 6] = [
+    MIGRATIONS_TEXT,
+    MIGRATIONS,
+    SNAPSHOT_TEXT,
+    TABLES_TEXT,
+    TABLES,
+    COLUMNS,
+];
 
 /// The item with placeholders for the data, laid out by prettyplease.
 fn skeleton(
@@ -133,17 +212,25 @@ fn skeleton(
     let dialect = Literal::string(dialect.name());
     let fingerprint = Literal::u64_unsuffixed(fingerprint);
     let digest = Literal::string(digest);
-    let [migrations, text, tables] = PLACEHOLDERS.map(|p| Ident::new(p, Span::call_site()));
+    let [migrations_text, migrations, text, tables_text, tables, columns] =
+        PLACEHOLDERS.map(|p| Ident::new(p, Span::call_site()));
     let tokens = quote! {
         /// The migrations and schema snapshot of this crate, embedded by bluefox-build.
         #[allow(missing_docs, unreachable_pub, clippy::all, clippy::pedantic)]
         pub static BLUEFOX_EMBEDDED: ::bluefox_runtime::Embedded = ::bluefox_runtime::Embedded {
             dialect: #dialect,
-            migrations: #migrations,
+            migrations: ::bluefox_runtime::Migrations {
+                text: #migrations_text,
+                entries: #migrations,
+            },
             snapshot: ::bluefox_runtime::EmbeddedSnapshot {
                 text: #text,
                 fingerprint: #fingerprint,
-                tables: #tables,
+                tables: ::bluefox_runtime::Tables {
+                    text: #tables_text,
+                    tables: #tables,
+                    columns: #columns,
+                },
             },
             history_digest: #digest,
         };
@@ -179,65 +266,35 @@ impl Writer<'_> {
         self.out.push(']');
     }
 
-    fn migration(&mut self, indent: usize, m: &MigrationData) {
+    fn migration(&mut self, indent: usize, m: &MigrationEntry) {
         let inner = indent + INDENT;
-        self.out
-            .push_str("::bluefox_runtime::EmbeddedMigration {\n");
+        self.out.push_str("::bluefox_runtime::MigrationEntry {\n");
         self.field(inner, "version", |w| w.int(m.version));
-        self.field(inner, "name", |w| w.str_lit(&m.name));
-        self.field(inner, "message", |w| w.str_lit(&m.message));
-        self.option_field(inner, "parent", m.parent.map(|p| p.to_string()));
-        self.field(inner, "file", |w| w.str_lit(&m.file));
-        self.field(inner, "up", |w| w.str_lit(&m.up));
-        self.option_field(inner, "down", m.down.as_deref().map(str_literal));
+        self.option_field(inner, "parent", m.parent);
         self.field(inner, "checksum", |w| w.int(m.checksum));
+        self.numbers_field(inner, "bounds", &m.bounds);
+        self.field(inner, "has_down", |w| w.int(m.has_down));
         self.spaces(indent);
         self.out.push('}');
     }
 
-    /// The tables array, as [`Writer::array`] lays out tables and their column arrays, each
-    /// struct literal one field per line. A snapshot has a table per model and a column per
-    /// field, thousands of struct literals, so the text between the values is made once for
-    /// the array's indentation and a column costs a few appends, not one per piece.
-    fn tables(&mut self, indent: usize, tables: &[TableData]) {
-        if tables.is_empty() {
-            self.out.push_str("&[]");
-            return;
-        }
-        // The indentation of a table, of its fields, of a column and of a column's fields.
-        let [table, table_field, column, column_field] =
-            [1, 2, 3, 4].map(|level| " ".repeat(indent + level * INDENT));
-        let table_open = format!("{table}::bluefox_runtime::EmbeddedTable {{\n{table_field}name: ");
-        let columns = format!(",\n{table_field}columns: ");
-        let no_columns_close = format!("&[],\n{table}}},\n");
-        let columns_close = format!("{table_field}],\n{table}}},\n");
-        let column_open =
-            format!("{column}::bluefox_runtime::EmbeddedColumn {{\n{column_field}name: ");
-        let sql_type = format!(",\n{column_field}sql_type: ");
-        let [nullable, not_nullable] = [true, false]
-            .map(|value| format!(",\n{column_field}nullable: {value},\n{column}}},\n"));
-        self.out.push_str("&[\n");
-        for t in tables {
-            self.out.push_str(&table_open);
-            self.str_lit(&t.name);
-            self.out.push_str(&columns);
-            if t.columns.is_empty() {
-                self.out.push_str(&no_columns_close);
-                continue;
-            }
-            self.out.push_str("&[\n");
-            for c in &t.columns {
-                self.out.push_str(&column_open);
-                self.str_lit(&c.name);
-                self.out.push_str(&sql_type);
-                self.str_lit(&c.sql_type);
-                self.out
-                    .push_str(if c.nullable { &nullable } else { &not_nullable });
-            }
-            self.out.push_str(&columns_close);
-        }
+    fn table(&mut self, indent: usize, t: &TableEntry) {
+        let inner = indent + INDENT;
+        self.out.push_str("::bluefox_runtime::TableEntry {\n");
+        self.numbers_field(inner, "name", &t.name);
+        self.numbers_field(inner, "columns", &t.columns);
         self.spaces(indent);
-        self.out.push(']');
+        self.out.push('}');
+    }
+
+    fn column(&mut self, indent: usize, c: &ColumnEntry) {
+        let inner = indent + INDENT;
+        self.out.push_str("::bluefox_runtime::ColumnEntry {\n");
+        self.numbers_field(inner, "name", &c.name);
+        self.numbers_field(inner, "sql_type", &c.sql_type);
+        self.field(inner, "nullable", |w| w.int(c.nullable));
+        self.spaces(indent);
+        self.out.push('}');
     }
 
     /// `name: value,` on a line of its own.
@@ -249,30 +306,61 @@ impl Writer<'_> {
         self.out.push_str(",\n");
     }
 
-    /// `name: ::core::option::Option::Some(value),` (its argument on a line of its own when the
-    /// line would pass the margin, as prettyplease breaks a call) or `...::None,`.
-    fn option_field(&mut self, indent: usize, name: &str, value: Option<String>) {
-        const SOME: &str = "::core::option::Option::Some(";
+    /// `name: [1, 2, 3],` on a line of its own, or, when that line would pass the margin, as
+    /// prettyplease breaks an array of literals: `[` ends the line, the numbers fill the lines
+    /// after it (a number goes to the next line when it and its comma would pass the margin),
+    /// the last with a comma, and `]` on a line of its own.
+    fn numbers_field(&mut self, indent: usize, name: &str, values: &[u32]) {
+        let spelled: Vec<String> = values.iter().map(u32::to_string).collect();
         self.spaces(indent);
         self.out.push_str(name);
-        let Some(value) = value else {
-            self.out.push_str(": ::core::option::Option::None,\n");
+        // The line as one: indent, `name: `, `[`, the numbers and their `, `, `],`.
+        let numbers: usize =
+            spelled.iter().map(String::len).sum::<usize>() + 2 * spelled.len().saturating_sub(1);
+        if indent + name.len() + 2 + 1 + numbers + 2 <= MARGIN {
+            self.out.push_str(": [");
+            self.out.push_str(&spelled.join(", "));
+            self.out.push_str("],\n");
             return;
-        };
-        self.out.push_str(": ");
-        self.out.push_str(SOME);
-        // The line as one: indent, `name: `, `Some(`, the value, `),`.
-        let width = indent + name.len() + 2 + SOME.len() + value.len() + 2;
-        if width <= MARGIN {
-            self.out.push_str(&value);
-        } else {
-            self.out.push('\n');
-            self.spaces(indent + INDENT);
-            self.out.push_str(&value);
-            self.out.push_str(",\n");
-            self.spaces(indent);
         }
-        self.out.push_str("),\n");
+        self.out.push_str(": [\n");
+        let inner = indent + INDENT;
+        self.spaces(inner);
+        let mut column = inner;
+        for (i, number) in spelled.iter().enumerate() {
+            if i > 0 {
+                let comma = usize::from(i + 1 < spelled.len());
+                if column + 1 + number.len() + comma > MARGIN {
+                    self.out.push('\n');
+                    self.spaces(inner);
+                    column = inner;
+                } else {
+                    self.out.push(' ');
+                    column += 1;
+                }
+            }
+            self.out.push_str(number);
+            self.out.push(',');
+            column += number.len() + 1;
+        }
+        self.out.push('\n');
+        self.spaces(indent);
+        self.out.push_str("],\n");
+    }
+
+    /// `name: ::core::option::Option::Some(value),` or `...::None,` (a number always fits on
+    /// the line at the indentation of an entry's fields).
+    fn option_field(&mut self, indent: usize, name: &str, value: Option<impl std::fmt::Display>) {
+        self.spaces(indent);
+        self.out.push_str(name);
+        match value {
+            Some(value) => {
+                self.out.push_str(": ::core::option::Option::Some(");
+                self.int(value);
+                self.out.push_str("),\n");
+            }
+            None => self.out.push_str(": ::core::option::Option::None,\n"),
+        }
     }
 
     fn int(&mut self, value: impl std::fmt::Display) {
@@ -293,12 +381,6 @@ impl Writer<'_> {
             n -= step;
         }
     }
-}
-
-fn str_literal(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 8);
-    push_str_literal(&mut out, value);
-    out
 }
 
 /// Appends `value` as a string literal: a multi-line text (SQL, the snapshot) that raw string
@@ -436,6 +518,12 @@ mod tests {
     use super::*;
     use bluefox_core::dialect::Dialect;
 
+    fn str_literal(value: &str) -> String {
+        let mut out = String::with_capacity(value.len() + 8);
+        push_str_literal(&mut out, value);
+        out
+    }
+
     /// A string literal as `render` spells it, built by proc_macro2.
     fn spelled(value: &str) -> Literal {
         match raw_hashes(value) {
@@ -454,6 +542,23 @@ mod tests {
         snapshot: &SnapshotData,
         dialect: Dialect,
     ) -> String {
+        let (packed, tables) = pack(migrations, snapshot).unwrap();
+        let digest = bluefox_core::embedded::history_digest(
+            migrations
+                .iter()
+                .map(|m| (m.version, m.name.as_str(), m.checksum)),
+        );
+        reference_packed(&packed, &tables, snapshot, dialect, &digest)
+    }
+
+    /// [`reference`] of what [`pack`] made.
+    fn reference_packed(
+        packed: &MigrationsBuf,
+        tables: &TablesBuf,
+        snapshot: &SnapshotData,
+        dialect: Dialect,
+        digest: &str,
+    ) -> String {
         use proc_macro2::TokenStream;
         fn option(value: Option<TokenStream>) -> TokenStream {
             match value {
@@ -462,59 +567,53 @@ mod tests {
             }
         }
         let dialect = Literal::string(dialect.name());
-        let digest = Literal::string(&bluefox_core::embedded::history_digest(
-            migrations
-                .iter()
-                .map(|m| (m.version, m.name.as_str(), m.checksum)),
-        ));
-        let migrations = migrations.iter().map(|m| {
+        let digest = Literal::string(digest);
+        let numbers = |values: &[u32]| {
+            let values = values.iter().map(|v| Literal::u32_unsuffixed(*v));
+            quote!([#(#values),*])
+        };
+        let entries = packed.entries.iter().map(|m| {
             let version = Literal::i64_unsuffixed(m.version);
-            let name = spelled(&m.name);
-            let message = spelled(&m.message);
             let parent = option(m.parent.map(|p| {
                 let p = Literal::i64_unsuffixed(p);
                 quote!(#p)
             }));
-            let file = spelled(&m.file);
-            let up = spelled(&m.up);
-            let down = option(m.down.as_deref().map(|d| {
-                let d = spelled(d);
-                quote!(#d)
-            }));
             let checksum = Literal::u64_unsuffixed(m.checksum);
+            let bounds = numbers(&m.bounds);
+            let has_down = m.has_down;
             quote! {
-                ::bluefox_runtime::EmbeddedMigration {
+                ::bluefox_runtime::MigrationEntry {
                     version: #version,
-                    name: #name,
-                    message: #message,
                     parent: #parent,
-                    file: #file,
-                    up: #up,
-                    down: #down,
                     checksum: #checksum,
+                    bounds: #bounds,
+                    has_down: #has_down,
                 }
             }
         });
+        let migrations_text = spelled(&packed.text);
         let text = spelled(&snapshot.text);
         let fingerprint = Literal::u64_unsuffixed(snapshot.fingerprint);
-        let tables = snapshot.tables.iter().map(|table| {
-            let name = spelled(&table.name);
-            let columns = table.columns.iter().map(|column| {
-                let name = spelled(&column.name);
-                let sql_type = spelled(&column.sql_type);
-                let nullable = column.nullable;
-                quote! {
-                    ::bluefox_runtime::EmbeddedColumn {
-                        name: #name,
-                        sql_type: #sql_type,
-                        nullable: #nullable,
-                    }
-                }
-            });
+        let tables_text = spelled(&tables.text);
+        let table_entries = tables.tables.iter().map(|t| {
+            let name = numbers(&t.name);
+            let columns = numbers(&t.columns);
             quote! {
-                ::bluefox_runtime::EmbeddedTable {
+                ::bluefox_runtime::TableEntry {
                     name: #name,
-                    columns: &[#(#columns),*],
+                    columns: #columns,
+                }
+            }
+        });
+        let column_entries = tables.columns.iter().map(|c| {
+            let name = numbers(&c.name);
+            let sql_type = numbers(&c.sql_type);
+            let nullable = c.nullable;
+            quote! {
+                ::bluefox_runtime::ColumnEntry {
+                    name: #name,
+                    sql_type: #sql_type,
+                    nullable: #nullable,
                 }
             }
         });
@@ -523,11 +622,18 @@ mod tests {
             #[allow(missing_docs, unreachable_pub, clippy::all, clippy::pedantic)]
             pub static BLUEFOX_EMBEDDED: ::bluefox_runtime::Embedded = ::bluefox_runtime::Embedded {
                 dialect: #dialect,
-                migrations: &[#(#migrations),*],
+                migrations: ::bluefox_runtime::Migrations {
+                    text: #migrations_text,
+                    entries: &[#(#entries),*],
+                },
                 snapshot: ::bluefox_runtime::EmbeddedSnapshot {
                     text: #text,
                     fingerprint: #fingerprint,
-                    tables: &[#(#tables),*],
+                    tables: ::bluefox_runtime::Tables {
+                        text: #tables_text,
+                        tables: &[#(#table_entries),*],
+                        columns: &[#(#column_entries),*],
+                    },
                 },
                 history_digest: #digest,
             };
@@ -745,31 +851,56 @@ mod tests {
     }
 
     #[test]
-    fn a_long_down_section_breaks_where_prettyplease_breaks_it() {
-        // Around the margin, the `Some(...)` call fits on its line or is broken; every length
-        // must give prettyplease's bytes.
-        let migrations: Vec<MigrationData> = (0..120)
-            .map(|len| {
-                let down = "x".repeat(len);
-                migration(len as i64 + 1, "m", "SELECT 1;", Some(&down))
+    fn offsets_past_the_margin_break_where_prettyplease_breaks_them() {
+        // Offsets of every width up to u32::MAX, mixed within an entry: `bounds` passes the
+        // margin from nine digits, and ten-digit numbers wrap inside the broken array.
+        let widths: Vec<u32> = (0..10)
+            .flat_map(|digits| {
+                let low = 10u32.pow(digits);
+                [low, low.saturating_mul(9).saturating_add(low - 1)]
             })
-            .chain((0..120).map(|len| {
-                // A raw literal counts as its whole length, line breaks included.
-                let down = format!("DROP \"{}\";\n", "x".repeat(len));
-                migration(500 + len as i64, "r", "", Some(&down))
-            }))
-            .chain((0..40).map(|len| {
-                // Escapes count as what they print.
-                let down = "\"".repeat(len);
-                migration(1000 + len as i64, "q", "", Some(&down))
-            }))
+            .chain([u32::MAX])
             .collect();
+        let mut packed = MigrationsBuf::default();
+        let mut tables = TablesBuf::default();
+        for (i, &at) in widths.iter().enumerate() {
+            for shift in 0..=6 {
+                let mut bounds = [at; 6];
+                for (k, bound) in bounds.iter_mut().enumerate().skip(shift) {
+                    *bound = widths[(i + k) % widths.len()];
+                }
+                packed.entries.push(MigrationEntry {
+                    version: i as i64,
+                    parent: Some(i64::MIN),
+                    checksum: u64::MAX,
+                    bounds,
+                    has_down: i % 2 == 0,
+                });
+            }
+            tables.tables.push(TableEntry {
+                name: [at, at],
+                columns: [at, at],
+            });
+            tables.columns.push(ColumnEntry {
+                name: [at, at],
+                sql_type: [at, at],
+                nullable: i % 2 == 1,
+            });
+        }
         let snapshot = SnapshotData::default();
-        let code = render(&migrations, &snapshot, Dialect::Postgres).unwrap();
-        assert_same(&code, &reference(&migrations, &snapshot, Dialect::Postgres));
+        let code = render_packed(&packed, &tables, &snapshot, Dialect::Postgres, "d").unwrap();
+        assert_same(
+            &code,
+            &reference_packed(&packed, &tables, &snapshot, Dialect::Postgres, "d"),
+        );
+        assert!(code.contains("bounds: [\n"), "the sweep reached the margin");
+        let number_line = |line: &str| line.trim_start().starts_with(|c: char| c.is_ascii_digit());
+        let lines: Vec<&str> = code.lines().collect();
         assert!(
-            code.contains("down: ::core::option::Option::Some(\n"),
-            "the sweep reached the margin"
+            lines
+                .windows(2)
+                .any(|pair| number_line(pair[0]) && number_line(pair[1])),
+            "the sweep wrapped a broken array"
         );
     }
 
@@ -839,14 +970,23 @@ mod tests {
             "{code}"
         );
         assert!(
-            code.contains("down: ::core::option::Option::None,"),
+            code.contains("parent: ::core::option::Option::None,"),
             "{code}"
         );
+        // The strings are one raw literal, located by the entries' offsets.
+        let text = "add_usersadd usersV20260101000000__add_users.sql\
+                    CREATE TABLE \"users\" (\"id\" BIGINT);\nDROP TABLE \"users\";\n\
+                    hand_writtenV20260102000000__hand_written.sqlSELECT 1;\n";
+        assert!(code.contains(&format!("text: r#\"{text}\"#,")), "{code}");
+        assert!(code.contains("bounds: [0, 9, 18, 48, 84, 104],"), "{code}");
+        assert!(code.contains("has_down: true,"), "{code}");
         assert!(
-            code.contains("up: r#\"CREATE TABLE \"users\" (\"id\" BIGINT);\n\"#,"),
+            code.contains("bounds: [104, 116, 116, 149, 159, 159],"),
             "{code}"
         );
-        assert!(code.contains("up: r\"SELECT 1;\n\","), "{code}");
+        assert!(code.contains("has_down: false,"), "{code}");
+        // Each SQL type once in the tables' text.
+        assert!(code.contains("text: \"usersidBIGINTbioTEXT\","), "{code}");
         assert!(code.contains("nullable: true,"), "{code}");
         assert!(!code.contains("/tmp") && !code.contains("/work"), "{code}");
         // One item, so `include!` inside a block sees all of it.
@@ -869,7 +1009,8 @@ mod tests {
     #[test]
     fn empty_crate_embeds_nothing() {
         let code = render(&[], &SnapshotData::default(), Dialect::Postgres).unwrap();
-        assert!(code.contains("migrations: &[],"), "{code}");
+        assert!(code.contains("entries: &[],"), "{code}");
         assert!(code.contains("tables: &[],"), "{code}");
+        assert!(code.contains("columns: &[],"), "{code}");
     }
 }

@@ -169,7 +169,7 @@ fn read_history(ctx: &Context, embedded: &'static Embedded) -> Result<Vec<Histor
 /// Unreadable migrations, missing settings, or a database that cannot be read.
 pub fn current(ctx: &Context, format: Format, out: &mut dyn Write) -> Result<Found, CliError> {
     ctx.check_crate()?;
-    let embedded = project::embedded(&ctx.read_migrations()?);
+    let embedded = project::embedded(&ctx.read_migrations()?)?;
     let history = read_history(ctx, embedded)?;
     let newest = history.iter().rev().find(|e| e.is_applied());
     let pending = history
@@ -220,7 +220,7 @@ pub fn current(ctx: &Context, format: Format, out: &mut dyn Write) -> Result<Fou
 /// As [`current`].
 pub fn history(ctx: &Context, format: Format, out: &mut dyn Write) -> Result<Found, CliError> {
     ctx.check_crate()?;
-    let embedded = project::embedded(&ctx.read_migrations()?);
+    let embedded = project::embedded(&ctx.read_migrations()?)?;
     let history = read_history(ctx, embedded)?;
     let heads = head_versions(embedded);
     let items: Vec<HistoryItemJson> = history
@@ -284,7 +284,7 @@ pub fn history(ctx: &Context, format: Format, out: &mut dyn Write) -> Result<Fou
 /// Unreadable migrations.
 pub fn heads(ctx: &Context, format: Format, out: &mut dyn Write) -> Result<Found, CliError> {
     ctx.check_crate()?;
-    let embedded = project::embedded(&ctx.read_migrations()?);
+    let embedded = project::embedded(&ctx.read_migrations()?)?;
     let heads: Vec<HeadJson> = bluefox_runtime::history::heads(embedded)
         .iter()
         .map(|m| HeadJson {
@@ -343,7 +343,7 @@ pub fn check(
     let changes = &project.changes;
     let heads = project.migrations.set.heads();
     let unapplied = if db_too {
-        let embedded = project::embedded(&project.migrations);
+        let embedded = project::embedded(&project.migrations)?;
         let settings = Env::from_files(ctx.dir(), &project.dotenv_files)?.settings()?;
         project::check_dialect(embedded, &settings.database_url)?;
         let pending = if sqlite::is_sqlite(&settings) {

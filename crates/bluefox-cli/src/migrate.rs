@@ -53,7 +53,7 @@ pub fn run(
     }
     let to = check_direction(direction, parse_target(to)?)?;
     let env = Env::read(ctx.dir())?;
-    let embedded = project::embedded(&ctx.read_migrations()?);
+    let embedded = project::embedded(&ctx.read_migrations()?)?;
     if sql {
         let dialect = env.offline_dialect(embedded)?;
         let script = offline_script(ctx, embedded, dialect, direction, from, to)?;
@@ -254,7 +254,7 @@ mod tests {
     #[test]
     fn offline_from_must_be_a_place() {
         let ctx = Context::new("/nonexistent", "migrations-sqlite");
-        let embedded = project::embedded(&ctx.read_migrations().unwrap());
+        let embedded = project::embedded(&ctx.read_migrations().unwrap()).unwrap();
         let e = offline_script(
             &ctx,
             embedded,

@@ -8,8 +8,7 @@ use bluefox_build::env::{dotenv_files, DotEnvFile};
 use bluefox_build::migrations::{self, MigrationsDir};
 use bluefox_build::{Builder, Project, Warning, WarningKind, DEFAULT_MIGRATIONS_DIR};
 use bluefox_core::db_url::{DatabaseUrl, Dialect};
-use bluefox_core::embedded::EmbeddedTable;
-use bluefox_core::embedded::{Embedded, EmbeddedColumn, EmbeddedMigration, EmbeddedSnapshot};
+use bluefox_core::embedded::Embedded;
 use bluefox_runtime::settings::{read_dotenv, Settings, SettingsError};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -139,60 +138,23 @@ pub fn warnings(project: &Project, reported: Reported) -> Vec<&Warning> {
         .collect()
 }
 
-fn leak(text: String) -> &'static str {
-    Box::leak(text.into_boxed_str())
-}
-
 /// The migrations as the runtime sees them, built from the files that were just read: SQL
-/// normalised and checksums computed exactly as build.rs embeds them. Leaked: a command builds
-/// one and exits.
-pub fn embedded(dir: &MigrationsDir) -> &'static Embedded {
-    let migrations: Vec<EmbeddedMigration> = dir
-        .embedded()
-        .into_iter()
-        .map(|m| EmbeddedMigration {
-            version: m.version,
-            name: leak(m.name),
-            message: leak(m.message),
-            parent: m.parent,
-            file: leak(m.file),
-            up: leak(m.up),
-            down: m.down.map(leak),
-            checksum: m.checksum,
-        })
-        .collect();
+/// normalised, checksums computed and strings packed exactly as build.rs embeds them. Leaked: a
+/// command builds one and exits.
+///
+/// # Errors
+///
+/// [`CliError::Build`] when the migrations' text passes the 4 GiB that can be embedded.
+pub fn embedded(dir: &MigrationsDir) -> Result<&'static Embedded, CliError> {
     let snapshot = dir.embedded_snapshot();
-    let tables: Vec<EmbeddedTable> = snapshot
-        .tables
-        .into_iter()
-        .map(|t| EmbeddedTable {
-            name: leak(t.name),
-            columns: Box::leak(
-                t.columns
-                    .into_iter()
-                    .map(|c| EmbeddedColumn {
-                        name: leak(c.name),
-                        sql_type: leak(c.sql_type),
-                        nullable: c.nullable,
-                    })
-                    .collect::<Vec<_>>()
-                    .into_boxed_slice(),
-            ),
-        })
-        .collect();
-    let history_digest = leak(bluefox_core::embedded::history_digest(
-        migrations.iter().map(|m| (m.version, m.name, m.checksum)),
-    ));
-    Box::leak(Box::new(Embedded {
-        dialect: dir.snapshot.dialect().name(),
-        migrations: Box::leak(migrations.into_boxed_slice()),
-        snapshot: EmbeddedSnapshot {
-            text: leak(snapshot.text),
-            fingerprint: snapshot.fingerprint,
-            tables: Box::leak(tables.into_boxed_slice()),
-        },
-        history_digest,
-    }))
+    let (migrations, tables) = bluefox_build::codegen::pack(&dir.embedded(), &snapshot)?;
+    Ok(bluefox_core::embedded::pack::embedded(
+        dir.snapshot.dialect().name(),
+        migrations,
+        snapshot.text,
+        snapshot.fingerprint,
+        tables,
+    ))
 }
 
 /// The variables of the crate's `.env` files (crate root first, then the workspace root); a
@@ -318,10 +280,10 @@ mod tests {
         let read = Context::new(tmp.path(), "migrations")
             .read_migrations()
             .unwrap();
-        let embedded = embedded(&read);
+        let embedded = embedded(&read).unwrap();
         assert_eq!(embedded.dialect, "postgresql");
         assert_eq!(embedded.migrations.len(), 2);
-        let first = &embedded.migrations[0];
+        let first = embedded.migrations.get(0).unwrap();
         assert_eq!(
             (
                 first.version,
@@ -338,7 +300,7 @@ mod tests {
             first.checksum,
             bluefox_core::migration_file::checksum("add_users", 1, first.up)
         );
-        assert_eq!(embedded.migrations[1].down, None);
+        assert_eq!(embedded.migrations.get(1).unwrap().down, None);
         assert!(embedded.snapshot.tables.is_empty());
     }
 

@@ -78,7 +78,7 @@ pub fn history(
 pub fn pending(
     settings: &Settings,
     embedded: &'static Embedded,
-) -> Result<Vec<&'static bluefox_core::embedded::EmbeddedMigration>, CliError> {
+) -> Result<Vec<bluefox_core::embedded::EmbeddedMigration>, CliError> {
     let conn = open(settings)?;
     Ok(migrator(&conn, embedded, settings).status()?.pending)
 }

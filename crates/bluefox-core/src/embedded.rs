@@ -2,6 +2,18 @@
 //!
 //! Everything is `&'static` so the generated code is pure data: no allocation, parsing or hashing
 //! per migration at boot. `bluefox_runtime::embedded!()` evaluates to a `&'static Embedded`.
+//!
+//! The strings are stored packed: all of the migrations' strings in one text and all of the
+//! snapshot's table and column names in another, located by `u32` offsets in fixed-size entries
+//! ([`MigrationEntry`], [`TableEntry`], [`ColumnEntry`]). A `&'static str` in static data is a
+//! pointer, and in a position-independent executable every such pointer is a relocation the
+//! dynamic loader applies (and a page it writes) before `main`: with a thousand migrations and
+//! their snapshot that was about 21,000 of them on every start, for data a boot with nothing
+//! pending never reads. Offsets need none. Readers get views with plain `&'static str` fields
+//! ([`EmbeddedMigration`], [`EmbeddedTable`], [`EmbeddedColumn`]); [`pack`] builds the packed
+//! form, for build.rs and for code that assembles an `Embedded` at run time.
+
+pub mod pack;
 
 /// Everything build.rs embedded for one crate: its migrations and the schema they lead to.
 #[derive(Debug, Clone, Copy)]
@@ -9,7 +21,7 @@ pub struct Embedded {
     /// The dialect the migrations were written for (`"postgresql"`).
     pub dialect: &'static str,
     /// Every migration of `migrations/`, in ascending version order.
-    pub migrations: &'static [EmbeddedMigration],
+    pub migrations: Migrations,
     /// The schema snapshot of `migrations/` (the schema at the newest migration).
     pub snapshot: EmbeddedSnapshot,
     /// [`history_digest`] of `migrations`, computed at build time: a boot compares it with the
@@ -18,7 +30,36 @@ pub struct Embedded {
     pub history_digest: &'static str,
 }
 
-/// One migration file, normalised (LF line ends, no BOM) and checksummed at build time.
+/// The embedded migrations, in ascending version order: one text holding every migration's
+/// strings and one [`MigrationEntry`] per migration locating them. Read through [`Migrations::iter`],
+/// [`Migrations::get`] and [`Migrations::find`], which give [`EmbeddedMigration`] views.
+#[derive(Debug, Clone, Copy)]
+pub struct Migrations {
+    /// The strings of every migration, one after another (see [`MigrationEntry::bounds`]).
+    pub text: &'static str,
+    /// One entry per migration, in ascending version order.
+    pub entries: &'static [MigrationEntry],
+}
+
+/// Where one migration's strings are in [`Migrations::text`], with its numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MigrationEntry {
+    /// The version from the file name.
+    pub version: i64,
+    /// The parent version; `None` for `base` or a file without a header.
+    pub parent: Option<i64>,
+    /// refinery's checksum of (name, version, up).
+    pub checksum: u64,
+    /// Byte offsets into the text: the name is `bounds[0]..bounds[1]`, the message
+    /// `bounds[1]..bounds[2]`, the file name `bounds[2]..bounds[3]`, the up SQL
+    /// `bounds[3]..bounds[4]`, the down SQL `bounds[4]..bounds[5]`.
+    pub bounds: [u32; 6],
+    /// Whether the file has a down section (an empty one is still one).
+    pub has_down: bool,
+}
+
+/// One migration file, normalised (LF line ends, no BOM) and checksummed at build time: a view
+/// of a [`MigrationEntry`] and its text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EmbeddedMigration {
     /// The version from the file name (`V{version}__{name}.sql`).
@@ -40,8 +81,8 @@ pub struct EmbeddedMigration {
     pub checksum: u64,
 }
 
-/// The schema snapshot, both as its canonical text (for a full comparison) and as a tree of
-/// tables and columns (for the drift check, without parsing).
+/// The schema snapshot, both as its canonical text (for a full comparison) and as tables and
+/// columns (for the drift check, without parsing).
 #[derive(Debug, Clone, Copy)]
 pub struct EmbeddedSnapshot {
     /// The snapshot file's text (JSON), normalised (LF line ends, no BOM): what
@@ -50,19 +91,59 @@ pub struct EmbeddedSnapshot {
     /// A stable 64-bit fingerprint of `text`.
     pub fingerprint: u64,
     /// Tables in name order.
-    pub tables: &'static [EmbeddedTable],
+    pub tables: Tables,
 }
 
-/// A table of the snapshot.
+/// The snapshot's tables in name order: one text holding their names and their columns' names
+/// and types, a [`TableEntry`] per table and a [`ColumnEntry`] per column. Read through
+/// [`Tables::iter`], which gives [`EmbeddedTable`] views.
+#[derive(Debug, Clone, Copy)]
+pub struct Tables {
+    /// The names and types (a type used by many columns is stored once).
+    pub text: &'static str,
+    /// One entry per table, in name order.
+    pub tables: &'static [TableEntry],
+    /// Every table's columns, table after table, each table's in declaration order.
+    pub columns: &'static [ColumnEntry],
+}
+
+/// Where a table's name is in [`Tables::text`] and which of [`Tables::columns`] are its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableEntry {
+    /// Byte offsets of the name: `name[0]..name[1]`.
+    pub name: [u32; 2],
+    /// Its columns: `columns[0]..columns[1]` of [`Tables::columns`].
+    pub columns: [u32; 2],
+}
+
+/// Where a column's name and type are in [`Tables::text`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ColumnEntry {
+    /// Byte offsets of the name.
+    pub name: [u32; 2],
+    /// Byte offsets of the canonical SQL type.
+    pub sql_type: [u32; 2],
+    /// Whether NULL is allowed.
+    pub nullable: bool,
+}
+
+/// A table of the snapshot (a view of a [`TableEntry`]).
+#[derive(Debug, Clone, Copy)]
 pub struct EmbeddedTable {
     /// The table's SQL name.
     pub name: &'static str,
     /// Its columns in declaration order.
-    pub columns: &'static [EmbeddedColumn],
+    pub columns: Columns,
 }
 
-/// A column of the snapshot.
+/// A table's columns in declaration order; [`Columns::iter`] gives [`EmbeddedColumn`] views.
+#[derive(Debug, Clone, Copy)]
+pub struct Columns {
+    text: &'static str,
+    entries: &'static [ColumnEntry],
+}
+
+/// A column of the snapshot (a view of a [`ColumnEntry`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EmbeddedColumn {
     /// The column's SQL name.
@@ -75,13 +156,262 @@ pub struct EmbeddedColumn {
 
 impl Embedded {
     /// The migration with this version, if embedded.
-    pub fn migration(&self, version: i64) -> Option<&'static EmbeddedMigration> {
-        self.migrations
-            .binary_search_by_key(&version, |m| m.version)
-            .ok()
-            .map(|i| &self.migrations[i])
+    pub fn migration(&self, version: i64) -> Option<EmbeddedMigration> {
+        self.migrations.find(version)
     }
 }
+
+/// The text between two offsets. The offsets come from [`pack`] (directly or through the code
+/// build.rs generated with it), which only records offsets of what it appended, so they are
+/// always in bounds and on character boundaries; an `Embedded` assembled by hand with other
+/// offsets is a bug in that code, and this panics naming it.
+fn slice(text: &'static str, start: u32, end: u32) -> &'static str {
+    match text.get(start as usize..end as usize) {
+        Some(part) => part,
+        None => panic!(
+            "embedded data is inconsistent: {start}..{end} is not a string of its {}-byte text; \
+             build it with bluefox_core::embedded::pack",
+            text.len()
+        ),
+    }
+}
+
+impl Migrations {
+    /// No migrations.
+    pub const EMPTY: Migrations = Migrations {
+        text: "",
+        entries: &[],
+    };
+
+    /// The number of migrations.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The migration at `index` (in version order).
+    pub fn get(&self, index: usize) -> Option<EmbeddedMigration> {
+        self.entries.get(index).map(|entry| self.view(entry))
+    }
+
+    /// The newest migration.
+    pub fn last(&self) -> Option<EmbeddedMigration> {
+        self.entries.last().map(|entry| self.view(entry))
+    }
+
+    /// The migration with this version.
+    pub fn find(&self, version: i64) -> Option<EmbeddedMigration> {
+        self.entries
+            .binary_search_by_key(&version, |entry| entry.version)
+            .ok()
+            .map(|index| self.view(&self.entries[index]))
+    }
+
+    /// Every migration, in version order.
+    pub fn iter(&self) -> MigrationsIter {
+        MigrationsIter {
+            text: self.text,
+            entries: self.entries.iter(),
+        }
+    }
+
+    /// The versions, in order (no strings are looked at).
+    pub fn versions(&self) -> impl DoubleEndedIterator<Item = i64> + ExactSizeIterator + 'static {
+        self.entries.iter().map(|entry| entry.version)
+    }
+
+    fn view(&self, entry: &MigrationEntry) -> EmbeddedMigration {
+        view(self.text, entry)
+    }
+}
+
+fn view(text: &'static str, entry: &MigrationEntry) -> EmbeddedMigration {
+    let [name, message, file, up, down, end] = entry.bounds;
+    EmbeddedMigration {
+        version: entry.version,
+        name: slice(text, name, message),
+        message: slice(text, message, file),
+        parent: entry.parent,
+        file: slice(text, file, up),
+        up: slice(text, up, down),
+        down: entry.has_down.then(|| slice(text, down, end)),
+        checksum: entry.checksum,
+    }
+}
+
+impl EmbeddedSnapshot {
+    /// A snapshot with no text and no tables (a crate without a snapshot file).
+    pub const EMPTY: EmbeddedSnapshot = EmbeddedSnapshot {
+        text: "",
+        fingerprint: 0,
+        tables: Tables::EMPTY,
+    };
+}
+
+impl Tables {
+    /// No tables.
+    pub const EMPTY: Tables = Tables {
+        text: "",
+        tables: &[],
+        columns: &[],
+    };
+
+    /// The number of tables.
+    pub fn len(&self) -> usize {
+        self.tables.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.tables.is_empty()
+    }
+
+    /// Every table, in name order.
+    pub fn iter(&self) -> TablesIter {
+        TablesIter {
+            text: self.text,
+            tables: self.tables.iter(),
+            columns: self.columns,
+        }
+    }
+}
+
+impl Columns {
+    /// The number of columns.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Every column, in declaration order.
+    pub fn iter(&self) -> ColumnsIter {
+        ColumnsIter {
+            text: self.text,
+            entries: self.entries.iter(),
+        }
+    }
+}
+
+/// Implements the iterator traits and `IntoIterator` (for the collection by value and by
+/// reference) for an iterator of views over a slice of entries.
+macro_rules! views {
+    ($collection:ty, $iter:ident, $field:ident, $item:ty, $view:expr) => {
+        impl Iterator for $iter {
+            type Item = $item;
+
+            fn next(&mut self) -> Option<$item> {
+                let entry = self.$field.next()?;
+                Some($view(&*self, entry))
+            }
+
+            fn size_hint(&self) -> (usize, Option<usize>) {
+                self.$field.size_hint()
+            }
+        }
+
+        impl DoubleEndedIterator for $iter {
+            fn next_back(&mut self) -> Option<$item> {
+                let entry = self.$field.next_back()?;
+                Some($view(&*self, entry))
+            }
+        }
+
+        impl ExactSizeIterator for $iter {}
+
+        impl IntoIterator for $collection {
+            type Item = $item;
+            type IntoIter = $iter;
+
+            fn into_iter(self) -> $iter {
+                self.iter()
+            }
+        }
+
+        impl IntoIterator for &$collection {
+            type Item = $item;
+            type IntoIter = $iter;
+
+            fn into_iter(self) -> $iter {
+                self.iter()
+            }
+        }
+    };
+}
+
+/// The migrations in version order, as [`EmbeddedMigration`] views.
+#[derive(Debug, Clone)]
+pub struct MigrationsIter {
+    text: &'static str,
+    entries: std::slice::Iter<'static, MigrationEntry>,
+}
+
+views!(
+    Migrations,
+    MigrationsIter,
+    entries,
+    EmbeddedMigration,
+    |it: &MigrationsIter, entry| view(it.text, entry)
+);
+
+/// The tables in name order, as [`EmbeddedTable`] views.
+#[derive(Debug, Clone)]
+pub struct TablesIter {
+    text: &'static str,
+    tables: std::slice::Iter<'static, TableEntry>,
+    columns: &'static [ColumnEntry],
+}
+
+views!(
+    Tables,
+    TablesIter,
+    tables,
+    EmbeddedTable,
+    |it: &TablesIter, table: &TableEntry| {
+        let [first, end] = table.columns;
+        let entries = match it.columns.get(first as usize..end as usize) {
+            Some(entries) => entries,
+            None => panic!(
+                "embedded data is inconsistent: columns {first}..{end} of {}; build it with \
+                 bluefox_core::embedded::pack",
+                it.columns.len()
+            ),
+        };
+        EmbeddedTable {
+            name: slice(it.text, table.name[0], table.name[1]),
+            columns: Columns {
+                text: it.text,
+                entries,
+            },
+        }
+    }
+);
+
+/// A table's columns in declaration order, as [`EmbeddedColumn`] views.
+#[derive(Debug, Clone)]
+pub struct ColumnsIter {
+    text: &'static str,
+    entries: std::slice::Iter<'static, ColumnEntry>,
+}
+
+views!(
+    Columns,
+    ColumnsIter,
+    entries,
+    EmbeddedColumn,
+    |it: &ColumnsIter, column: &ColumnEntry| EmbeddedColumn {
+        name: slice(it.text, column.name[0], column.name[1]),
+        sql_type: slice(it.text, column.sql_type[0], column.sql_type[1]),
+        nullable: column.nullable,
+    }
+);
 
 /// The digest of a migration history: lowercase hex SHA-256 of one line per migration, ascending
 /// by version, `{version}:{name}:{checksum}\n`. The server computes the same over

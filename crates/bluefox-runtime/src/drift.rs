@@ -8,7 +8,7 @@
 use crate::error::Error;
 use crate::history::{DOWN_TABLE, HISTORY_TABLE};
 use crate::schema_watch::STATE_TABLE;
-use bluefox_core::embedded::EmbeddedTable;
+use bluefox_core::embedded::{EmbeddedTable, Tables};
 use std::collections::BTreeMap;
 use std::fmt;
 use tokio_postgres::{Client, SimpleQueryMessage};
@@ -149,7 +149,7 @@ pub async fn live_schema(client: &Client) -> Result<BTreeMap<String, Vec<LiveCol
 ///
 /// # Errors
 /// [`Error::Database`] when the catalog query fails.
-pub async fn check(client: &Client, snapshot: &[EmbeddedTable]) -> Result<DriftReport, Error> {
+pub async fn check(client: &Client, snapshot: Tables) -> Result<DriftReport, Error> {
     if snapshot.is_empty() {
         return Ok(DriftReport::default());
     }
@@ -157,12 +157,9 @@ pub async fn check(client: &Client, snapshot: &[EmbeddedTable]) -> Result<DriftR
 }
 
 /// Compares the snapshot's tables with the live ones.
-pub fn compare(
-    snapshot: &[EmbeddedTable],
-    live: &BTreeMap<String, Vec<LiveColumn>>,
-) -> DriftReport {
+pub fn compare(snapshot: Tables, live: &BTreeMap<String, Vec<LiveColumn>>) -> DriftReport {
     let mut findings = Vec::new();
-    let expected: BTreeMap<&str, &EmbeddedTable> = snapshot.iter().map(|t| (t.name, t)).collect();
+    let expected: BTreeMap<&str, EmbeddedTable> = snapshot.iter().map(|t| (t.name, t)).collect();
     let names: std::collections::BTreeSet<&str> = expected
         .keys()
         .copied()
@@ -181,7 +178,7 @@ pub fn compare(
                 continue;
             }
         };
-        for column in want.columns {
+        for column in want.columns.iter() {
             let Some(live_column) = have.iter().find(|c| c.name == column.name) else {
                 findings.push(Drift::MissingColumn {
                     table: table.clone(),
@@ -299,16 +296,9 @@ mod tests {
             nullable: true,
         },
     ];
-    static TABLES: &[EmbeddedTable] = &[
-        EmbeddedTable {
-            name: "posts",
-            columns: &[],
-        },
-        EmbeddedTable {
-            name: "users",
-            columns: USERS,
-        },
-    ];
+    fn tables() -> Tables {
+        bluefox_core::embedded::pack::leak_tables([("posts", &[][..]), ("users", USERS)]).unwrap()
+    }
 
     fn col(name: &str, ty: &str, nullable: bool) -> LiveColumn {
         LiveColumn {
@@ -330,7 +320,7 @@ mod tests {
             ],
         );
         live.insert("audit".to_string(), vec![]);
-        let report = compare(TABLES, &live);
+        let report = compare(tables(), &live);
         let text: Vec<String> = report.findings.iter().map(ToString::to_string).collect();
         assert_eq!(
             text,

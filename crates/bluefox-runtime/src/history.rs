@@ -37,7 +37,7 @@ pub struct Status {
     /// Every history row, ascending by version.
     pub applied: Vec<AppliedRow>,
     /// Embedded migrations not applied yet, ascending.
-    pub pending: Vec<&'static EmbeddedMigration>,
+    pub pending: Vec<EmbeddedMigration>,
     /// Applied versions this binary does not contain, ascending.
     pub unknown: Vec<i64>,
 }
@@ -188,7 +188,7 @@ pub fn validate(embedded: &Embedded, applied: Vec<AppliedRow>) -> Result<Status,
             None => unknown.push(row.version),
         }
     }
-    let pending: Vec<&'static EmbeddedMigration> = embedded
+    let pending: Vec<EmbeddedMigration> = embedded
         .migrations
         .iter()
         .filter(|m| {
@@ -243,7 +243,7 @@ pub struct HistoryEntry {
     /// When it was applied; `None` when pending.
     pub applied_on: Option<OffsetDateTime>,
     /// The embedded migration; `None` when only the database knows it.
-    pub migration: Option<&'static EmbeddedMigration>,
+    pub migration: Option<EmbeddedMigration>,
     /// The checksum stored in the history table; `None` when pending.
     pub stored_checksum: Option<u64>,
 }
@@ -292,18 +292,20 @@ pub fn entries(embedded: &Embedded, applied: &[AppliedRow]) -> Vec<HistoryEntry>
 
 /// The heads of the embedded migrations: those no other migration names as its parent. A
 /// hand-written file without a header (no parent, no message) follows the migration before it.
-pub fn heads(embedded: &Embedded) -> Vec<&'static EmbeddedMigration> {
+pub fn heads(embedded: &Embedded) -> Vec<EmbeddedMigration> {
     let mut parents = std::collections::BTreeSet::new();
-    for (i, m) in embedded.migrations.iter().enumerate() {
-        match m.parent {
-            Some(p) => {
+    let mut previous = None;
+    for m in embedded.migrations.iter() {
+        match (m.parent, previous) {
+            (Some(p), _) => {
                 parents.insert(p);
             }
-            None if m.message.is_empty() && i > 0 => {
-                parents.insert(embedded.migrations[i - 1].version);
+            (None, Some(before)) if m.message.is_empty() => {
+                parents.insert(before);
             }
-            None => {}
+            (None, _) => {}
         }
+        previous = Some(m.version);
     }
     embedded
         .migrations
@@ -368,12 +370,8 @@ mod tests {
     fn embedded(migrations: Vec<EmbeddedMigration>) -> Embedded {
         Embedded {
             dialect: "postgresql",
-            migrations: Box::leak(migrations.into_boxed_slice()),
-            snapshot: bluefox_core::embedded::EmbeddedSnapshot {
-                text: "",
-                fingerprint: 0,
-                tables: &[],
-            },
+            migrations: bluefox_core::embedded::pack::leak_migrations(migrations).unwrap(),
+            snapshot: bluefox_core::embedded::EmbeddedSnapshot::EMPTY,
             history_digest: "",
         }
     }

@@ -31,7 +31,8 @@ pub mod tls;
 
 pub use bluefox_core::dialect::Dialect;
 pub use bluefox_core::embedded::{
-    Embedded, EmbeddedColumn, EmbeddedMigration, EmbeddedSnapshot, EmbeddedTable,
+    pack, ColumnEntry, Columns, Embedded, EmbeddedColumn, EmbeddedMigration, EmbeddedSnapshot,
+    EmbeddedTable, MigrationEntry, Migrations, TableEntry, Tables,
 };
 pub use bluefox_core::BluefoxBase;
 pub use bluefox_macros::BluefoxBase;

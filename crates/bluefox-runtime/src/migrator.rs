@@ -138,7 +138,7 @@ impl<'a> Migrator<'a> {
     }
 
     /// The embedded migrations no other migration builds on (more than one: branches to merge).
-    pub fn heads(&self) -> Vec<&'static EmbeddedMigration> {
+    pub fn heads(&self) -> Vec<EmbeddedMigration> {
         history::heads(self.embedded)
     }
 

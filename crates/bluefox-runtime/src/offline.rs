@@ -107,7 +107,7 @@ pub fn upgrade_sql(embedded: &Embedded, from: Option<i64>, to: Target) -> Result
     let mut out = header("upgrade", from, to, steps.len());
     let _ = writeln!(out, "{}\n{}\n", history_table_ddl(), down_table_ddl());
     for m in steps {
-        let _ = writeln!(out, "-- {} ({})\n{}", m.version, m.file, upgrade_block(m));
+        let _ = writeln!(out, "-- {} ({})\n{}", m.version, m.file, upgrade_block(&m));
     }
     Ok(out)
 }
@@ -142,7 +142,7 @@ pub(crate) fn upgrade_steps(
     embedded: &Embedded,
     from: Option<i64>,
     to: Target,
-) -> Result<Vec<&'static EmbeddedMigration>, Error> {
+) -> Result<Vec<EmbeddedMigration>, Error> {
     let applied = applied_up_to(embedded, from)?;
     let known: Vec<i64> = embedded.migrations.iter().map(|m| m.version).collect();
     resolve_upgrade(to, &known, &applied)?
@@ -160,7 +160,7 @@ pub(crate) fn downgrade_steps(
     embedded: &Embedded,
     from: i64,
     to: Target,
-) -> Result<Vec<(&'static EmbeddedMigration, &'static str)>, Error> {
+) -> Result<Vec<(EmbeddedMigration, &'static str)>, Error> {
     let applied = applied_up_to(embedded, Some(from))?;
     resolve_downgrade(to, &applied)?
         .into_iter()
@@ -253,10 +253,7 @@ pub(crate) fn applied_up_to(embedded: &Embedded, from: Option<i64>) -> Result<Ve
 }
 
 /// The embedded migration `version`, or the unknown-version error a script target gives.
-pub(crate) fn migration(
-    embedded: &Embedded,
-    version: i64,
-) -> Result<&'static EmbeddedMigration, Error> {
+pub(crate) fn migration(embedded: &Embedded, version: i64) -> Result<EmbeddedMigration, Error> {
     embedded
         .migration(version)
         .ok_or(Error::Target(TargetError::UnknownVersion { version }))
@@ -267,7 +264,7 @@ mod tests {
     use super::*;
     use bluefox_core::embedded::EmbeddedSnapshot;
 
-    static MIGRATIONS: &[EmbeddedMigration] = &[
+    const MIGRATIONS: [EmbeddedMigration; 2] = [
         EmbeddedMigration {
             version: 1,
             name: "users",
@@ -289,16 +286,12 @@ mod tests {
             checksum: 22,
         },
     ];
-    static EMBEDDED: Embedded = Embedded {
+    static EMBEDDED: std::sync::LazyLock<Embedded> = std::sync::LazyLock::new(|| Embedded {
         dialect: "postgresql",
-        migrations: MIGRATIONS,
-        snapshot: EmbeddedSnapshot {
-            text: "",
-            fingerprint: 0,
-            tables: &[],
-        },
+        migrations: bluefox_core::embedded::pack::leak_migrations(MIGRATIONS).unwrap(),
+        snapshot: EmbeddedSnapshot::EMPTY,
         history_digest: "",
-    };
+    });
 
     #[test]
     fn upgrade_script_has_refinery_rows() {

@@ -22,7 +22,7 @@ pub(crate) fn applied(rows: &[AppliedRow]) -> Vec<Migration> {
         .collect()
 }
 
-fn to_refinery(m: &'static EmbeddedMigration) -> Result<Migration, Error> {
+fn to_refinery(m: EmbeddedMigration) -> Result<Migration, Error> {
     let embedded_error = |reason: String| Error::Embedded {
         version: m.version,
         file: m.file,

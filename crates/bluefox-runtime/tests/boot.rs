@@ -6,7 +6,7 @@ mod support;
 use bluefox_runtime::drift::{self, Drift};
 use bluefox_runtime::error::Error;
 use bluefox_runtime::settings::{MigrateMode, Settings};
-use bluefox_runtime::{boot_with, EmbeddedColumn, EmbeddedTable, Migrator, Target};
+use bluefox_runtime::{boot_with, pack, EmbeddedColumn, Migrator, Target};
 use std::time::Duration;
 use support::log::{capture, lines};
 use support::*;
@@ -46,16 +46,7 @@ static POSTS_COLUMNS: &[EmbeddedColumn] = &[
         nullable: false,
     },
 ];
-static TABLES: &[EmbeddedTable] = &[
-    EmbeddedTable {
-        name: "posts",
-        columns: POSTS_COLUMNS,
-    },
-    EmbeddedTable {
-        name: "users",
-        columns: USERS_COLUMNS,
-    },
-];
+static TABLES: Tables = &[("posts", POSTS_COLUMNS), ("users", USERS_COLUMNS)];
 
 fn settings(db: &TestDb, mode: &str, strict: bool) -> Settings {
     let url = db.url.clone();
@@ -188,7 +179,12 @@ async fn drift_is_reported_by_table_and_column() {
     let client = boot_with(&settings(&db, "apply", false), embedded)
         .await
         .unwrap();
-    assert!(drift::check(&client, TABLES).await.unwrap().is_clean());
+    assert!(
+        drift::check(&client, pack::leak_tables(TABLES.iter().copied()).unwrap())
+            .await
+            .unwrap()
+            .is_clean()
+    );
     client
         .batch_execute(
             "ALTER TABLE \"users\" ADD COLUMN \"nickname\" TEXT; \
@@ -198,7 +194,9 @@ async fn drift_is_reported_by_table_and_column() {
         )
         .await
         .unwrap();
-    let report = drift::check(&client, TABLES).await.unwrap();
+    let report = drift::check(&client, pack::leak_tables(TABLES.iter().copied()).unwrap())
+        .await
+        .unwrap();
     assert_eq!(
         report.findings,
         [

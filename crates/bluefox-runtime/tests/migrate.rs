@@ -250,8 +250,8 @@ async fn edited_migration_is_refused_with_both_checksums() {
         .await
         .unwrap_err();
     let (stored, now) = (
-        original.migrations[0].checksum,
-        edited.migrations[0].checksum,
+        original.migrations.get(0).unwrap().checksum,
+        edited.migrations.get(0).unwrap().checksum,
     );
     assert!(
         matches!(&err, Error::ChecksumMismatch { version, stored: s, embedded: e, .. } if *version == V1 && *s == stored && *e == now),

@@ -7,7 +7,7 @@ mod support;
 
 use bluefox_runtime::error::Error;
 use bluefox_runtime::settings::Settings;
-use bluefox_runtime::{boot_with, EmbeddedColumn, EmbeddedTable};
+use bluefox_runtime::{boot_with, EmbeddedColumn};
 use support::log::{capture, lines, Log};
 use support::*;
 use tracing::Level;
@@ -24,10 +24,7 @@ static USERS_COLUMNS: &[EmbeddedColumn] = &[
         nullable: false,
     },
 ];
-static TABLES: &[EmbeddedTable] = &[EmbeddedTable {
-    name: "users",
-    columns: USERS_COLUMNS,
-}];
+static TABLES: Tables = &[("users", USERS_COLUMNS)];
 
 /// A second migration that creates no table (the snapshot of its test has none).
 const BIO_LESS: Spec = (

@@ -3,7 +3,7 @@
 #![cfg(feature = "sqlite")]
 
 use bluefox_core::embedded::{
-    Embedded, EmbeddedColumn, EmbeddedMigration, EmbeddedSnapshot, EmbeddedTable,
+    pack, Embedded, EmbeddedColumn, EmbeddedMigration, EmbeddedSnapshot, Tables,
 };
 use bluefox_runtime::error::Error;
 use bluefox_runtime::settings::Settings;
@@ -48,52 +48,49 @@ fn standard() -> Vec<EmbeddedMigration> {
     ]
 }
 
-const TABLES: &[EmbeddedTable] = &[
-    EmbeddedTable {
-        name: "posts",
-        columns: &[
-            EmbeddedColumn {
-                name: "id",
-                sql_type: "BIGINT",
-                nullable: false,
-            },
-            EmbeddedColumn {
-                name: "user_id",
-                sql_type: "BIGINT",
-                nullable: false,
-            },
-            EmbeddedColumn {
-                name: "title",
-                sql_type: "VARCHAR(80)",
-                nullable: false,
-            },
-        ],
+const POSTS_COLUMNS: &[EmbeddedColumn] = &[
+    EmbeddedColumn {
+        name: "id",
+        sql_type: "BIGINT",
+        nullable: false,
     },
-    EmbeddedTable {
-        name: "users",
-        columns: &[
-            EmbeddedColumn {
-                name: "id",
-                sql_type: "BIGINT",
-                nullable: false,
-            },
-            EmbeddedColumn {
-                name: "email",
-                sql_type: "TEXT",
-                nullable: true,
-            },
-        ],
+    EmbeddedColumn {
+        name: "user_id",
+        sql_type: "BIGINT",
+        nullable: false,
+    },
+    EmbeddedColumn {
+        name: "title",
+        sql_type: "VARCHAR(80)",
+        nullable: false,
     },
 ];
+const USERS_COLUMNS: &[EmbeddedColumn] = &[
+    EmbeddedColumn {
+        name: "id",
+        sql_type: "BIGINT",
+        nullable: false,
+    },
+    EmbeddedColumn {
+        name: "email",
+        sql_type: "TEXT",
+        nullable: true,
+    },
+];
+
+/// The snapshot's tables, packed as build.rs packs them.
+fn tables() -> Tables {
+    pack::leak_tables([("posts", POSTS_COLUMNS), ("users", USERS_COLUMNS)]).unwrap()
+}
 
 fn embedded(migrations: Vec<EmbeddedMigration>) -> &'static Embedded {
     Box::leak(Box::new(Embedded {
         dialect: "sqlite",
-        migrations: Box::leak(migrations.into_boxed_slice()),
+        migrations: pack::leak_migrations(migrations).unwrap(),
         snapshot: EmbeddedSnapshot {
             text: "",
             fingerprint: 0,
-            tables: TABLES,
+            tables: tables(),
         },
         history_digest: "",
     }))
@@ -177,7 +174,7 @@ fn applies_then_applies_nothing_then_steps_by_target() {
         .collect();
     assert_eq!(history, [(1, true), (2, true), (3, true)]);
     assert_eq!(m.heads().iter().map(|h| h.version).collect::<Vec<_>>(), [3]);
-    assert!(sqlite::drift_check(&conn, TABLES).unwrap().is_clean());
+    assert!(sqlite::drift_check(&conn, tables()).unwrap().is_clean());
     // Foreign keys are back to the connection's setting (off here; the bundled SQLite's
     // default is on, see the rebuild test).
     assert_eq!(column(&conn, "PRAGMA foreign_keys"), ["Integer(0)"]);
@@ -353,7 +350,7 @@ fn offline_sql_then_boot_applies_nothing() {
             &conn,
             "SELECT checksum FROM refinery_schema_history WHERE version = 1"
         ),
-        [e.migrations[0].checksum.to_string()]
+        [e.migrations.get(0).unwrap().checksum.to_string()]
     );
     let down = sqlite::downgrade_sql(e, 3, Target::Version(1)).unwrap();
     conn.execute_batch(&down).unwrap();
@@ -514,7 +511,7 @@ fn drift_is_reported_by_table_and_column() {
         .unwrap();
     conn.execute_batch("ALTER TABLE posts ADD COLUMN extra BLOB; CREATE TABLE stray (x INTEGER);")
         .unwrap();
-    let report = sqlite::drift_check(&conn, TABLES).unwrap();
+    let report = sqlite::drift_check(&conn, tables()).unwrap();
     let lines: Vec<String> = report.findings.iter().map(|f| f.to_string()).collect();
     assert_eq!(
         lines,

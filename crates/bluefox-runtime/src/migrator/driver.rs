@@ -42,7 +42,7 @@ type Responses = std::pin::Pin<Box<tokio_postgres::SimpleQueryStream>>;
 
 /// A migration sent and not answered yet.
 struct InFlight {
-    migration: &'static EmbeddedMigration,
+    migration: EmbeddedMigration,
     prefix: Prefix,
     asynchronous: bool,
     started: Instant,
@@ -56,12 +56,12 @@ pub(super) async fn run(
     client: &Client,
     embedded: &Embedded,
     applied: &[AppliedRow],
-    queue: impl Iterator<Item = &'static EmbeddedMigration>,
+    queue: impl Iterator<Item = EmbeddedMigration>,
     bound: i64,
     mark: bool,
 ) -> Result<Vec<AppliedMigration>, Error> {
     let migrations = crate::refinery_glue::unapplied(embedded)?;
-    let queue: VecDeque<&'static EmbeddedMigration> = queue.collect();
+    let queue: VecDeque<EmbeddedMigration> = queue.collect();
     let settings = RunSettings::enter(client, queue.len() > 1, mark).await?;
     let mut session = Session {
         client,
@@ -354,7 +354,7 @@ fn line_at(sql: &str, index: usize) -> Option<Box<str>> {
 struct Session<'c> {
     client: &'c Client,
     applied: Vec<Migration>,
-    queue: VecDeque<&'static EmbeddedMigration>,
+    queue: VecDeque<EmbeddedMigration>,
     /// Sent, oldest first, answers not read yet.
     in_flight: VecDeque<InFlight>,
     /// The version of the last migration sent in this run.
@@ -408,7 +408,7 @@ impl Session<'_> {
             true => self.settings.final_commit(),
             false => String::new(),
         };
-        let block = offline::live_upgrade_block(m, insert, &final_commit, self.last_sent);
+        let block = offline::live_upgrade_block(&m, insert, &final_commit, self.last_sent);
         let prefix = Prefix {
             chars: block.prefix_chars,
             statements: block.prefix_statements,

@@ -11,7 +11,7 @@ use crate::drift::{canonical_type, compare, DriftReport, LiveColumn};
 use crate::error::Error;
 use crate::history::{DOWN_TABLE, HISTORY_TABLE};
 use bluefox_core::dialect::sqlite_type;
-use bluefox_core::embedded::EmbeddedTable;
+use bluefox_core::embedded::Tables;
 use rusqlite::Connection;
 use std::collections::BTreeMap;
 
@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 /// [`Error::Database`] when the query fails.
 pub fn live_schema(
     conn: &Connection,
-    snapshot: &[EmbeddedTable],
+    snapshot: Tables,
 ) -> Result<BTreeMap<String, Vec<LiveColumn>>, Error> {
     const ACTION: &str = "read the live schema for the drift check";
     let query = format!(
@@ -70,7 +70,7 @@ pub fn live_schema(
 ///
 /// # Errors
 /// [`Error::Database`] when the query fails.
-pub fn check(conn: &Connection, snapshot: &[EmbeddedTable]) -> Result<DriftReport, Error> {
+pub fn check(conn: &Connection, snapshot: Tables) -> Result<DriftReport, Error> {
     if snapshot.is_empty() {
         return Ok(DriftReport::default());
     }

@@ -20,7 +20,7 @@ pub(super) fn run(
     conn: &Connection,
     embedded: &Embedded,
     applied: &[AppliedRow],
-    queue: impl Iterator<Item = &'static EmbeddedMigration>,
+    queue: impl Iterator<Item = EmbeddedMigration>,
     bound: i64,
 ) -> Result<Vec<AppliedMigration>, Error> {
     let migrations = crate::refinery_glue::unapplied(embedded)?;
@@ -121,7 +121,7 @@ fn foreign_key_check(
 struct Session<'c> {
     conn: &'c Connection,
     applied: Vec<Migration>,
-    queue: VecDeque<&'static EmbeddedMigration>,
+    queue: VecDeque<EmbeddedMigration>,
     done: Vec<AppliedMigration>,
     failure: Option<Error>,
 }
@@ -158,7 +158,7 @@ impl Session<'_> {
                 "refinery sent a migration bluefox did not plan (expected {expected})"
             ))));
         };
-        let sql = format!("{}\n;\n{insert};\n{}", m.up, down_insert(m));
+        let sql = format!("{}\n;\n{insert};\n{}", m.up, down_insert(&m));
         let started = Instant::now();
         if let Err(e) = run_step(self.conn, &sql, Direction::Up, m.version, m.file) {
             return Err(self.fail(e));

@@ -98,7 +98,7 @@ impl<'a> SqliteMigrator<'a> {
     }
 
     /// The embedded migrations no other migration builds on.
-    pub fn heads(&self) -> Vec<&'static EmbeddedMigration> {
+    pub fn heads(&self) -> Vec<EmbeddedMigration> {
         history::heads(self.embedded)
     }
 

@@ -41,7 +41,7 @@ pub fn upgrade_sql(embedded: &Embedded, from: Option<i64>, to: Target) -> Result
             m.version,
             m.file,
             m.up,
-            down_insert(m)
+            down_insert(&m)
         );
     }
     Ok(out)

@@ -4,19 +4,22 @@
 
 pub mod log;
 
-use bluefox_runtime::{Embedded, EmbeddedMigration, EmbeddedSnapshot, EmbeddedTable};
+use bluefox_runtime::{pack, Embedded, EmbeddedColumn, EmbeddedMigration, EmbeddedSnapshot};
 use tokio_postgres::Client;
 
 // Not every test binary uses both.
 #[allow(unused_imports)]
 pub use bluefox_testdb::{connect, TestDb};
 
+/// A snapshot's tables for a hand-built `Embedded`: name and columns.
+pub type Tables = &'static [(&'static str, &'static [EmbeddedColumn])];
+
 /// A migration for a hand-built `Embedded`: version, name, up, down.
 pub type Spec = (i64, &'static str, &'static str, Option<&'static str>);
 
 /// Builds (and leaks) an `Embedded` from specs, with refinery's checksums and a linear parent
 /// chain, plus a snapshot of `tables`.
-pub fn embedded(specs: &[Spec], tables: &'static [EmbeddedTable]) -> &'static Embedded {
+pub fn embedded(specs: &[Spec], tables: Tables) -> &'static Embedded {
     let mut parent = None;
     let migrations: Vec<EmbeddedMigration> = specs
         .iter()
@@ -44,11 +47,11 @@ pub fn embedded(specs: &[Spec], tables: &'static [EmbeddedTable]) -> &'static Em
     );
     Box::leak(Box::new(Embedded {
         dialect: "postgresql",
-        migrations: Box::leak(migrations.into_boxed_slice()),
+        migrations: pack::leak_migrations(migrations).expect("kilobytes of SQL pack"),
         snapshot: EmbeddedSnapshot {
             text: "",
             fingerprint: 0,
-            tables,
+            tables: pack::leak_tables(tables.iter().copied()).expect("a few names pack"),
         },
         history_digest: Box::leak(history_digest.into_boxed_str()),
     }))
