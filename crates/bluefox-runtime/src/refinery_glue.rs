@@ -6,20 +6,50 @@ use crate::history::AppliedRow;
 use bluefox_core::embedded::{Embedded, EmbeddedMigration};
 use refinery_core::Migration;
 
-/// refinery's view of every embedded migration, each checked to get the checksum and name the
-/// binary embeds (they are computed at build time; a mismatch is a bluefox bug, named).
-///
-/// # Errors
-/// [`Error::Embedded`] naming the migration refinery reads differently.
-pub(crate) fn unapplied(embedded: &Embedded) -> Result<Vec<Migration>, Error> {
-    embedded.migrations.iter().map(to_refinery).collect()
+/// What refinery is handed for a run.
+pub(crate) struct RunInput {
+    /// The history as refinery should see it: the newest applied row, when the binary embeds it.
+    pub applied: Vec<Migration>,
+    /// refinery's view of that migration and of the queue, in version order.
+    pub migrations: Vec<Migration>,
 }
 
-/// refinery's view of the history rows read and validated by bluefox.
-pub(crate) fn applied(rows: &[AppliedRow]) -> Vec<Migration> {
-    rows.iter()
-        .map(|r| Migration::applied(r.version, r.name.clone(), r.applied_on, r.checksum))
-        .collect()
+/// refinery's input for applying `queue`: not every embedded migration and history row, only
+/// the newest applied one and the queue. bluefox read and validated the whole history (every
+/// checksum, nothing unknown or out of order) and planned the queue before this; refinery
+/// compares the newest applied migration with its row, starts after it and applies the queue
+/// (the driver checks that it sends exactly that). Handing it everything cost, on every run, a
+/// refinery `Migration` (an owned copy of the SQL and a hash of it) per embedded migration and
+/// a comparison of every history row with every migration, a million with a thousand of each.
+///
+/// # Errors
+/// [`Error::Embedded`] naming a migration refinery reads differently.
+pub(crate) fn for_run<'q>(
+    embedded: &Embedded,
+    applied: &[AppliedRow],
+    queue: impl IntoIterator<Item = &'q EmbeddedMigration>,
+) -> Result<RunInput, Error> {
+    let newest = applied
+        .iter()
+        .max_by_key(|row| row.version)
+        .and_then(|row| Some((row, embedded.migration(row.version)?)));
+    let mut input = RunInput {
+        applied: Vec::with_capacity(1),
+        migrations: Vec::new(),
+    };
+    if let Some((row, migration)) = newest {
+        input.applied.push(Migration::applied(
+            row.version,
+            row.name.clone(),
+            row.applied_on,
+            row.checksum,
+        ));
+        input.migrations.push(to_refinery(migration)?);
+    }
+    for m in queue {
+        input.migrations.push(to_refinery(*m)?);
+    }
+    Ok(input)
 }
 
 fn to_refinery(m: EmbeddedMigration) -> Result<Migration, Error> {
@@ -40,4 +70,76 @@ fn to_refinery(m: EmbeddedMigration) -> Result<Migration, Error> {
         )));
     }
     Ok(migration)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bluefox_core::embedded::{pack, EmbeddedSnapshot};
+    use time::OffsetDateTime;
+
+    fn embedded(versions: std::ops::RangeInclusive<i64>) -> Embedded {
+        let migrations = versions.map(|version| {
+            let up: &'static str = Box::leak(format!("SELECT {version};").into_boxed_str());
+            let checksum = Migration::unapplied(&format!("V{version}__m"), up)
+                .unwrap()
+                .checksum();
+            EmbeddedMigration {
+                version,
+                name: "m",
+                message: "m",
+                parent: None,
+                file: "V__m.sql",
+                up,
+                down: None,
+                checksum,
+            }
+        });
+        Embedded {
+            dialect: "postgresql",
+            migrations: pack::leak_migrations(migrations).unwrap(),
+            snapshot: EmbeddedSnapshot::EMPTY,
+            history_digest: "",
+        }
+    }
+
+    fn row(m: EmbeddedMigration) -> AppliedRow {
+        AppliedRow {
+            version: m.version,
+            name: m.name.into(),
+            applied_on: OffsetDateTime::UNIX_EPOCH,
+            checksum: m.checksum,
+        }
+    }
+
+    #[test]
+    fn refinery_sees_the_newest_applied_migration_and_the_queue_only() {
+        let embedded = embedded(1..=1000);
+        let applied: Vec<AppliedRow> = embedded.migrations.iter().take(998).map(row).collect();
+        let queue: Vec<EmbeddedMigration> = embedded.migrations.iter().skip(998).collect();
+        let input = for_run(&embedded, &applied, &queue).unwrap();
+        let versions = |ms: &[Migration]| ms.iter().map(Migration::version).collect::<Vec<_>>();
+        assert_eq!(versions(&input.applied), [998]);
+        assert_eq!(versions(&input.migrations), [998, 999, 1000]);
+        // refinery's own comparison of the applied migration with its row holds.
+        assert!(input.applied[0] == input.migrations[0]);
+    }
+
+    #[test]
+    fn an_empty_history_hands_refinery_the_queue_alone() {
+        let embedded = embedded(1..=3);
+        let queue: Vec<EmbeddedMigration> = embedded.migrations.iter().collect();
+        let input = for_run(&embedded, &[], &queue).unwrap();
+        assert!(input.applied.is_empty());
+        assert_eq!(input.migrations.len(), 3);
+    }
+
+    #[test]
+    fn a_checksum_refinery_computes_differently_is_named() {
+        let embedded = embedded(1..=1);
+        let mut m = embedded.migrations.get(0).unwrap();
+        m.checksum += 1;
+        let e = for_run(&embedded, &[], &[m]).err().unwrap();
+        assert!(matches!(e, Error::Embedded { version: 1, .. }), "{e}");
+    }
 }

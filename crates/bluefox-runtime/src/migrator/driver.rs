@@ -60,12 +60,12 @@ pub(super) async fn run(
     bound: i64,
     mark: bool,
 ) -> Result<Vec<AppliedMigration>, Error> {
-    let migrations = crate::refinery_glue::unapplied(embedded)?;
     let queue: VecDeque<EmbeddedMigration> = queue.collect();
+    let input = crate::refinery_glue::for_run(embedded, applied, &queue)?;
     let settings = RunSettings::enter(client, queue.len() > 1, mark).await?;
     let mut session = Session {
         client,
-        applied: crate::refinery_glue::applied(applied),
+        applied: input.applied,
         queue,
         in_flight: VecDeque::new(),
         last_sent: None,
@@ -76,7 +76,7 @@ pub(super) async fn run(
     };
     let outcome = session
         .migrate(
-            &migrations,
+            &input.migrations,
             true,
             false,
             false,

@@ -23,16 +23,17 @@ pub(super) fn run(
     queue: impl Iterator<Item = EmbeddedMigration>,
     bound: i64,
 ) -> Result<Vec<AppliedMigration>, Error> {
-    let migrations = crate::refinery_glue::unapplied(embedded)?;
+    let queue: VecDeque<EmbeddedMigration> = queue.collect();
+    let input = crate::refinery_glue::for_run(embedded, applied, &queue)?;
     let mut session = Session {
         conn,
-        applied: crate::refinery_glue::applied(applied),
-        queue: queue.collect(),
+        applied: input.applied,
+        queue,
         done: Vec::new(),
         failure: None,
     };
     let outcome = session.migrate(
-        &migrations,
+        &input.migrations,
         true,
         false,
         true,
