@@ -28,6 +28,11 @@ use run_cases::Contender;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+/// Boot rounds per round of the other cases: a boot takes milliseconds and its ratio to bare
+/// moves by tenths between runs of five rounds (1.14 x and 1.58 x for the same commit), while
+/// sixty rounds agree to a few hundredths and cost a few seconds.
+const BOOT_ROUNDS_PER_ROUND: usize = 12;
+
 /// How much to measure.
 #[derive(Debug, Clone)]
 struct Plan {
@@ -43,6 +48,11 @@ struct Plan {
 }
 
 impl Plan {
+    /// Rounds of the boot cases.
+    fn boot_rounds(&self) -> usize {
+        self.rounds * BOOT_ROUNDS_PER_ROUND
+    }
+
     fn new(mode: &str) -> Option<Plan> {
         Some(match mode {
             "--smoke" => Plan {
@@ -206,7 +216,7 @@ async fn run() -> Result<(), String> {
         }
         if let Some(set) = last {
             emit(
-                run_cases::boot(&admin, &apps, &set, &bare, plan.rounds).await?,
+                run_cases::boot(&admin, &apps, &set, &bare, plan.boot_rounds()).await?,
                 &mut text,
             );
             if let (Shape::Table, Some(bluefox)) = (shape, &bluefox) {

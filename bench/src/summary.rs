@@ -77,8 +77,9 @@ pub async fn header(admin: &pg::Admin, plan: &Plan, args: &[String]) -> Result<S
     );
     let _ = writeln!(
         text,
-        "- {} rounds per case, contenders alternated per round; apps built with the {} profile; medians, min–max, and the median of per-round ratios",
+        "- {} rounds per case ({} for boots), contenders alternated per round; apps built with the {} profile; medians, min–max, and the median of per-round ratios",
         plan.rounds,
+        plan.boot_rounds(),
         plan.profile.dir()
     );
     Ok(text)
