@@ -70,7 +70,7 @@ pub struct ColumnData {
 ///
 /// # Errors
 ///
-/// [`Error::Codegen`] when a text passes 4 GiB.
+/// [`Error::Pack`] when a text passes 4 GiB.
 pub fn pack(
     migrations: &[MigrationData],
     snapshot: &SnapshotData,
@@ -87,18 +87,16 @@ pub fn pack(
         .sum();
     let mut packed = MigrationsBuf::with_capacity(migrations.len(), text_len);
     for m in migrations {
-        packed
-            .push(MigrationParts {
-                version: m.version,
-                name: &m.name,
-                message: &m.message,
-                parent: m.parent,
-                file: &m.file,
-                up: &m.up,
-                down: m.down.as_deref(),
-                checksum: m.checksum,
-            })
-            .map_err(|e| Error::Codegen(e.to_string()))?;
+        packed.push(MigrationParts {
+            version: m.version,
+            name: &m.name,
+            message: &m.message,
+            parent: m.parent,
+            file: &m.file,
+            up: &m.up,
+            down: m.down.as_deref(),
+            checksum: m.checksum,
+        })?;
     }
     let mut tables = TablesBuf::default();
     for t in &snapshot.tables {
@@ -106,9 +104,7 @@ pub fn pack(
             .columns
             .iter()
             .map(|c| (c.name.as_str(), c.sql_type.as_str(), c.nullable));
-        tables
-            .push(&t.name, columns)
-            .map_err(|e| Error::Codegen(e.to_string()))?;
+        tables.push(&t.name, columns)?;
     }
     Ok((packed, tables))
 }
@@ -131,7 +127,7 @@ pub fn pack(
 /// # Errors
 ///
 /// [`Error::Codegen`] if the skeleton does not form a Rust file (a bug in bluefox, never user
-/// input), or a text passes 4 GiB.
+/// input); [`Error::Pack`] when a text passes 4 GiB.
 pub fn render(
     migrations: &[MigrationData],
     snapshot: &SnapshotData,

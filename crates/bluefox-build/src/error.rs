@@ -96,6 +96,9 @@ pub enum Error {
     /// The generated tokens did not parse: a bug in bluefox-build, never the user's input.
     #[error("bluefox-build generated invalid Rust ({0}); please report this as a bug")]
     Codegen(String),
+    /// The migrations or the snapshot are too large to embed (their text passes 4 GiB).
+    #[error(transparent)]
+    Pack(#[from] bluefox_core::embedded::pack::PackError),
 }
 
 impl From<crate::model::ModelError> for Error {
@@ -170,7 +173,8 @@ impl Error {
             | Error::ModelsModuleUnresolved { .. }
             | Error::MigrationSet(_)
             | Error::DialectMismatch { .. }
-            | Error::Codegen(_) => None,
+            | Error::Codegen(_)
+            | Error::Pack(_) => None,
         }
     }
 
@@ -225,6 +229,20 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn too_much_to_embed_is_the_users_to_fix_not_a_bug_report() {
+        let err =
+            Error::from(bluefox_core::embedded::pack::PackError::TooLarge { what: "migrations" });
+        let text = err.to_string();
+        assert!(
+            text.starts_with("the embedded migrations pass 4 GiB"),
+            "{text}"
+        );
+        assert!(text.contains("split the migrations"), "{text}");
+        assert!(!text.contains("report this as a bug"), "{text}");
+        assert_eq!(err.place(), None);
+    }
 
     #[test]
     fn place_is_the_variants_not_the_messages() {
