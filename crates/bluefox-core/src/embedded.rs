@@ -7,9 +7,10 @@
 //! snapshot's table and column names in another, located by `u32` offsets in fixed-size entries
 //! ([`MigrationEntry`], [`TableEntry`], [`ColumnEntry`]). A `&'static str` in static data is a
 //! pointer, and in a position-independent executable every such pointer is a relocation the
-//! dynamic loader applies (and a page it writes) before `main`: with a thousand migrations and
-//! their snapshot that was about 21,000 of them on every start, for data a boot with nothing
-//! pending never reads. Offsets need none. Readers get views with plain `&'static str` fields
+//! dynamic loader applies (and a page it writes) before `main`: with a thousand table
+//! migrations and their snapshot that was about 7,000 of them on every start, for data a boot
+//! with nothing pending never reads. Offsets need none, and the binary is smaller (11 % there;
+//! BENCHMARKS.md has the measurements). Readers get views with plain `&'static str` fields
 //! ([`EmbeddedMigration`], [`EmbeddedTable`], [`EmbeddedColumn`]); [`pack`] builds the packed
 //! form, for build.rs and for code that assembles an `Embedded` at run time.
 
