@@ -171,11 +171,11 @@ fn render_packed(
         let mut w = Writer { out: &mut out };
         match placeholder {
             MIGRATIONS_TEXT => w.str_lit(&packed.text),
-            MIGRATIONS => w.array(indent, &packed.entries, Writer::migration),
+            MIGRATIONS => w.migrations(indent, &packed.entries),
             SNAPSHOT_TEXT => w.str_lit(&snapshot.text),
             TABLES_TEXT => w.str_lit(&tables.text),
-            TABLES => w.array(indent, &tables.tables, Writer::table),
-            _ => w.array(indent, &tables.columns, Writer::column),
+            TABLES => w.tables(indent, &tables.tables),
+            _ => w.columns(indent, &tables.columns),
         }
         rest = &after[placeholder.len()..];
     }
@@ -246,86 +246,132 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
-    /// `&[` + one element per line + `]` (the `]` at `indent`), or `&[]`.
-    fn array<T>(&mut self, indent: usize, items: &[T], item: fn(&mut Self, usize, &T)) {
+    /// The migration entries as [`Writer::entries`] lays them out.
+    fn migrations(&mut self, indent: usize, entries: &[MigrationEntry]) {
+        let fields = indent + 2 * INDENT;
+        let [open, parent, checksum, bounds, has_down] = [
+            "::bluefox_runtime::MigrationEntry {\n",
+            "parent: ",
+            "checksum: ",
+            "bounds: ",
+            "has_down: ",
+        ]
+        .map(|text| Fragment::new(fields, text));
+        let version = format!("{}version: ", " ".repeat(fields));
+        self.entries(indent, entries, |w, m| {
+            w.out.push_str(&open.text);
+            w.out.push_str(&version);
+            w.int(m.version);
+            w.out.push_str(",\n");
+            w.out.push_str(&parent.line);
+            match m.parent {
+                Some(p) => {
+                    w.out.push_str("::core::option::Option::Some(");
+                    w.int(p);
+                    w.out.push_str("),\n");
+                }
+                None => w.out.push_str("::core::option::Option::None,\n"),
+            }
+            w.out.push_str(&checksum.line);
+            w.int(m.checksum);
+            w.out.push_str(",\n");
+            w.numbers(&bounds, &m.bounds);
+            w.out.push_str(&has_down.line);
+            w.out
+                .push_str(if m.has_down { "true,\n" } else { "false,\n" });
+        });
+    }
+
+    /// The table entries as [`Writer::entries`] lays them out.
+    fn tables(&mut self, indent: usize, entries: &[TableEntry]) {
+        let fields = indent + 2 * INDENT;
+        let [open, name, columns] = ["::bluefox_runtime::TableEntry {\n", "name: ", "columns: "]
+            .map(|text| Fragment::new(fields, text));
+        self.entries(indent, entries, |w, t| {
+            w.out.push_str(&open.text);
+            w.numbers(&name, &t.name);
+            w.numbers(&columns, &t.columns);
+        });
+    }
+
+    /// The column entries as [`Writer::entries`] lays them out.
+    fn columns(&mut self, indent: usize, entries: &[ColumnEntry]) {
+        let fields = indent + 2 * INDENT;
+        let [open, name, sql_type, nullable] = [
+            "::bluefox_runtime::ColumnEntry {\n",
+            "name: ",
+            "sql_type: ",
+            "nullable: ",
+        ]
+        .map(|text| Fragment::new(fields, text));
+        self.entries(indent, entries, |w, c| {
+            w.out.push_str(&open.text);
+            w.numbers(&name, &c.name);
+            w.numbers(&sql_type, &c.sql_type);
+            w.out.push_str(&nullable.line);
+            w.out
+                .push_str(if c.nullable { "true,\n" } else { "false,\n" });
+        });
+    }
+
+    /// `&[` + one struct literal per line (`item` writes its first line and its fields, one
+    /// per line; the closing `},` is written here) + `]` at `indent`, or `&[]`. Thousands of
+    /// entries, so the fixed text is made once per array ([`Fragment`]) and an entry costs a
+    /// few appends.
+    fn entries<T>(&mut self, indent: usize, items: &[T], mut item: impl FnMut(&mut Self, &T)) {
         if items.is_empty() {
             self.out.push_str("&[]");
             return;
         }
+        let close = format!("{}}},\n", " ".repeat(indent + INDENT));
+        let open = " ".repeat(indent + INDENT);
         self.out.push_str("&[\n");
         for value in items {
-            self.spaces(indent + INDENT);
-            item(self, indent + INDENT, value);
-            self.out.push_str(",\n");
+            self.out.push_str(&open);
+            item(self, value);
+            self.out.push_str(&close);
         }
         self.spaces(indent);
         self.out.push(']');
-    }
-
-    fn migration(&mut self, indent: usize, m: &MigrationEntry) {
-        let inner = indent + INDENT;
-        self.out.push_str("::bluefox_runtime::MigrationEntry {\n");
-        self.field(inner, "version", |w| w.int(m.version));
-        self.option_field(inner, "parent", m.parent);
-        self.field(inner, "checksum", |w| w.int(m.checksum));
-        self.numbers_field(inner, "bounds", &m.bounds);
-        self.field(inner, "has_down", |w| w.int(m.has_down));
-        self.spaces(indent);
-        self.out.push('}');
-    }
-
-    fn table(&mut self, indent: usize, t: &TableEntry) {
-        let inner = indent + INDENT;
-        self.out.push_str("::bluefox_runtime::TableEntry {\n");
-        self.numbers_field(inner, "name", &t.name);
-        self.numbers_field(inner, "columns", &t.columns);
-        self.spaces(indent);
-        self.out.push('}');
-    }
-
-    fn column(&mut self, indent: usize, c: &ColumnEntry) {
-        let inner = indent + INDENT;
-        self.out.push_str("::bluefox_runtime::ColumnEntry {\n");
-        self.numbers_field(inner, "name", &c.name);
-        self.numbers_field(inner, "sql_type", &c.sql_type);
-        self.field(inner, "nullable", |w| w.int(c.nullable));
-        self.spaces(indent);
-        self.out.push('}');
-    }
-
-    /// `name: value,` on a line of its own.
-    fn field(&mut self, indent: usize, name: &str, value: impl FnOnce(&mut Self)) {
-        self.spaces(indent);
-        self.out.push_str(name);
-        self.out.push_str(": ");
-        value(self);
-        self.out.push_str(",\n");
     }
 
     /// `name: [1, 2, 3],` on a line of its own, or, when that line would pass the margin, as
     /// prettyplease breaks an array of literals: `[` ends the line, the numbers fill the lines
     /// after it (a number goes to the next line when it and its comma would pass the margin),
     /// the last with a comma, and `]` on a line of its own.
-    fn numbers_field(&mut self, indent: usize, name: &str, values: &[u32]) {
-        let spelled: Vec<String> = values.iter().map(u32::to_string).collect();
-        self.spaces(indent);
-        self.out.push_str(name);
-        // The line as one: indent, `name: `, `[`, the numbers and their `, `, `],`.
-        let numbers: usize =
-            spelled.iter().map(String::len).sum::<usize>() + 2 * spelled.len().saturating_sub(1);
-        if indent + name.len() + 2 + 1 + numbers + 2 <= MARGIN {
-            self.out.push_str(": [");
-            self.out.push_str(&spelled.join(", "));
+    fn numbers(&mut self, field: &Fragment, values: &[u32]) {
+        // Plain loops: the build script runs unoptimised, where iterator adapters cost many
+        // calls per number, and a snapshot has thousands of these arrays.
+        let mut buffer = itoa::Buffer::new();
+        self.out.push_str(&field.line);
+        // The line as one: the field's start, `[`, the numbers and their `, `, `],`.
+        let mut width = field.width + 1 + 2;
+        let mut i = 0;
+        while i < values.len() {
+            width += digits(values[i]) + if i > 0 { 2 } else { 0 };
+            i += 1;
+        }
+        if width <= MARGIN {
+            self.out.push('[');
+            let mut i = 0;
+            while i < values.len() {
+                if i > 0 {
+                    self.out.push_str(", ");
+                }
+                self.out.push_str(buffer.format(values[i]));
+                i += 1;
+            }
             self.out.push_str("],\n");
             return;
         }
-        self.out.push_str(": [\n");
-        let inner = indent + INDENT;
+        let inner = field.indent + INDENT;
+        self.out.push_str("[\n");
         self.spaces(inner);
         let mut column = inner;
-        for (i, number) in spelled.iter().enumerate() {
+        for (i, &value) in values.iter().enumerate() {
+            let number = buffer.format(value);
             if i > 0 {
-                let comma = usize::from(i + 1 < spelled.len());
+                let comma = usize::from(i + 1 < values.len());
                 if column + 1 + number.len() + comma > MARGIN {
                     self.out.push('\n');
                     self.spaces(inner);
@@ -340,28 +386,12 @@ impl Writer<'_> {
             column += number.len() + 1;
         }
         self.out.push('\n');
-        self.spaces(indent);
+        self.spaces(field.indent);
         self.out.push_str("],\n");
     }
 
-    /// `name: ::core::option::Option::Some(value),` or `...::None,` (a number always fits on
-    /// the line at the indentation of an entry's fields).
-    fn option_field(&mut self, indent: usize, name: &str, value: Option<impl std::fmt::Display>) {
-        self.spaces(indent);
-        self.out.push_str(name);
-        match value {
-            Some(value) => {
-                self.out.push_str(": ::core::option::Option::Some(");
-                self.int(value);
-                self.out.push_str("),\n");
-            }
-            None => self.out.push_str(": ::core::option::Option::None,\n"),
-        }
-    }
-
-    fn int(&mut self, value: impl std::fmt::Display) {
-        use std::fmt::Write as _;
-        let _ = write!(self.out, "{value}");
+    fn int<I: itoa::Integer>(&mut self, value: I) {
+        self.out.push_str(itoa::Buffer::new().format(value));
     }
 
     fn str_lit(&mut self, value: &str) {
@@ -376,6 +406,35 @@ impl Writer<'_> {
             self.out.push_str(&SPACES[..step]);
             n -= step;
         }
+    }
+}
+
+/// A field's fixed text at one indentation, made once per array: `line` is the indentation and
+/// `text` (`name: `), `width` its length.
+struct Fragment {
+    indent: usize,
+    text: String,
+    line: String,
+    width: usize,
+}
+
+impl Fragment {
+    fn new(indent: usize, text: &str) -> Fragment {
+        let line = format!("{}{text}", " ".repeat(indent));
+        Fragment {
+            indent,
+            text: text.to_string(),
+            width: line.len(),
+            line,
+        }
+    }
+}
+
+/// The number of decimal digits of `value`.
+fn digits(value: u32) -> usize {
+    match value.checked_ilog10() {
+        Some(log) => log as usize + 1,
+        None => 1,
     }
 }
 
