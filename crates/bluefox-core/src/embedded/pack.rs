@@ -274,19 +274,8 @@ mod tests {
         }
         let migrations = buf.leak();
         assert_eq!(migrations.len(), 3);
-        let read: Vec<MigrationParts<'static>> = migrations
-            .iter()
-            .map(|m| MigrationParts {
-                version: m.version,
-                name: m.name,
-                message: m.message,
-                parent: m.parent,
-                file: m.file,
-                up: m.up,
-                down: m.down,
-                checksum: m.checksum,
-            })
-            .collect();
+        let read: Vec<MigrationParts<'static>> =
+            migrations.iter().map(MigrationParts::from).collect();
         assert_eq!(read, pushed);
         assert_eq!(migrations.find(2).map(|m| m.name), Some("b"));
         assert_eq!(migrations.find(4), None);
