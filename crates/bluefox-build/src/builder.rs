@@ -567,8 +567,8 @@ impl Builder {
         } = self.load_with(
             |migrations, ahead, dialect| {
                 crate::codegen::render(
-                    &migrations.embedded_with(ahead),
-                    &migrations.embedded_snapshot_with(ahead),
+                    &migrations.embedded_with(ahead)?,
+                    &migrations.embedded_snapshot_with(ahead)?,
                     dialect,
                 )
             },

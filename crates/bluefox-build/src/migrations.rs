@@ -5,6 +5,7 @@ use crate::discover::read_dir_sorted;
 use crate::error::Error;
 use crate::lint;
 use crate::warning::Warning;
+use bluefox_core::embedded::pack::{MigrationParts, MigrationsBuf, TablesBuf};
 use bluefox_core::migration_file::{normalize_sql, MigrationFile, Parent};
 use bluefox_core::migration_set::MigrationSet;
 use bluefox_core::snapshot::{fingerprint, Snapshot, SNAPSHOT_FILE_NAME};
@@ -197,51 +198,71 @@ fn read_text(crate_dir: &Path, rel: &str) -> Result<String, Error> {
 }
 
 impl MigrationsDir {
-    /// The migrations as they are embedded: normalised SQL, checksums computed now.
-    pub fn embedded(&self) -> Vec<crate::codegen::MigrationData> {
+    /// The migrations as they are embedded, packed: normalised SQL, checksums computed now.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Pack`] when their text passes 4 GiB.
+    pub fn embedded(&self) -> Result<MigrationsBuf, Error> {
         self.embedded_with(&ReadAhead::default())
     }
 
     /// [`MigrationsDir::embedded`], with the checksums `ahead` has (worked out as this
     /// directory was read).
-    pub(crate) fn embedded_with(&self, ahead: &ReadAhead) -> Vec<crate::codegen::MigrationData> {
-        self.set
-            .migrations()
+    pub(crate) fn embedded_with(&self, ahead: &ReadAhead) -> Result<MigrationsBuf, Error> {
+        let migrations = self.set.migrations();
+        let text_len = migrations
             .iter()
+            .map(|m| m.name.len() + m.up.len() + m.down.as_ref().map_or(0, String::len) + 128)
+            .sum();
+        let mut packed = MigrationsBuf::with_capacity(migrations.len(), text_len);
+        for m in migrations {
+            let named;
+            let file = match self.file_names.get(&m.version) {
+                Some(file) => file.as_str(),
+                None => {
+                    named = m.file_name();
+                    named.as_str()
+                }
+            };
             // `MigrationFile::parse` normalised the text (LF, no BOM) already.
-            .map(|m| crate::codegen::MigrationData {
+            packed.push(MigrationParts {
                 version: m.version,
-                name: m.name.clone(),
-                message: m.message.clone().unwrap_or_default(),
+                name: &m.name,
+                message: m.message.as_deref().unwrap_or_default(),
                 parent: match m.parent {
                     Parent::Version(version) => Some(version),
                     Parent::Base | Parent::Implicit => None,
                 },
-                file: self
-                    .file_names
-                    .get(&m.version)
-                    .cloned()
-                    .unwrap_or_else(|| m.file_name()),
+                file,
+                up: &m.up,
+                down: m.down.as_deref(),
                 checksum: match ahead.checksums.get(&m.version) {
                     Some(checksum) => *checksum,
                     None => m.checksum(),
                 },
-                up: m.up.clone(),
-                down: m.down.clone(),
-            })
-            .collect()
+            })?;
+        }
+        Ok(packed)
     }
 
     /// The snapshot as it is embedded: its text (here written again from the parsed snapshot,
     /// which gives the file's own text back for any file `bluefox make` wrote), fingerprint
-    /// and column tree.
-    pub fn embedded_snapshot(&self) -> crate::codegen::SnapshotData {
+    /// and packed tables.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Pack`] when the tables' names pass 4 GiB.
+    pub fn embedded_snapshot(&self) -> Result<crate::codegen::SnapshotData, Error> {
         self.embedded_snapshot_with(&ReadAhead::default())
     }
 
     /// [`MigrationsDir::embedded_snapshot`], with the snapshot file's own text and fingerprint
     /// `ahead` has (worked out as this directory was read).
-    pub(crate) fn embedded_snapshot_with(&self, ahead: &ReadAhead) -> crate::codegen::SnapshotData {
+    pub(crate) fn embedded_snapshot_with(
+        &self,
+        ahead: &ReadAhead,
+    ) -> Result<crate::codegen::SnapshotData, Error> {
         let (text, fingerprint) = match &ahead.snapshot_text {
             Some((text, fingerprint)) => (text.clone(), *fingerprint),
             None => {
@@ -250,28 +271,19 @@ impl MigrationsDir {
                 (text, fingerprint)
             }
         };
-        crate::codegen::SnapshotData {
-            fingerprint,
-            tables: self
-                .snapshot
-                .schema
-                .tables
-                .values()
-                .map(|t| crate::codegen::TableData {
-                    name: t.name.clone(),
-                    columns: t
-                        .columns
-                        .iter()
-                        .map(|c| crate::codegen::ColumnData {
-                            name: c.name.clone(),
-                            sql_type: c.sql_type.clone(),
-                            nullable: c.nullable,
-                        })
-                        .collect(),
-                })
-                .collect(),
-            text,
+        let mut tables = TablesBuf::default();
+        for t in self.snapshot.schema.tables.values() {
+            let columns = t
+                .columns
+                .iter()
+                .map(|c| (c.name.as_str(), c.sql_type.as_str(), c.nullable));
+            tables.push(&t.name, columns)?;
         }
+        Ok(crate::codegen::SnapshotData {
+            text,
+            fingerprint,
+            tables,
+        })
     }
 }
 
@@ -317,7 +329,8 @@ mod tests {
             (".gitkeep", ""),
         ]);
         let read = read(tmp.path(), "migrations").unwrap();
-        let embedded = read.embedded();
+        let packed = read.embedded().unwrap();
+        let embedded: Vec<_> = packed.parts().collect();
         assert_eq!(embedded.len(), 2);
         assert_eq!(embedded[0].version, 1);
         assert_eq!(embedded[0].file, "V1__add_users.sql");
@@ -326,7 +339,7 @@ mod tests {
         assert!(!embedded[0].up.contains('\r'));
         assert_eq!(
             embedded[0].checksum,
-            bluefox_core::migration_file::checksum("add_users", 1, &embedded[0].up)
+            bluefox_core::migration_file::checksum("add_users", 1, embedded[0].up)
         );
         // A hand-written file names no parent.
         assert_eq!(embedded[1].parent, None);
@@ -474,10 +487,13 @@ mod tests {
             assert_eq!(ahead.snapshot_text.as_ref().map(|(t, _)| t), Some(&text));
             assert_eq!(ahead.checksums.len(), 1);
             assert_eq!(
-                dir.embedded_snapshot_with(&ahead),
-                parsed.embedded_snapshot()
+                dir.embedded_snapshot_with(&ahead).unwrap(),
+                parsed.embedded_snapshot().unwrap()
             );
-            assert_eq!(dir.embedded_with(&ahead), parsed.embedded());
+            assert_eq!(
+                dir.embedded_with(&ahead).unwrap(),
+                parsed.embedded().unwrap()
+            );
         }
     }
 

@@ -146,14 +146,13 @@ pub fn warnings(project: &Project, reported: Reported) -> Vec<&Warning> {
 ///
 /// [`CliError::Build`] when the migrations' text passes the 4 GiB that can be embedded.
 pub fn embedded(dir: &MigrationsDir) -> Result<&'static Embedded, CliError> {
-    let snapshot = dir.embedded_snapshot();
-    let (migrations, tables) = bluefox_build::codegen::pack(&dir.embedded(), &snapshot)?;
+    let snapshot = dir.embedded_snapshot()?;
     Ok(bluefox_core::embedded::pack::embedded(
         dir.snapshot.dialect().name(),
-        migrations,
+        dir.embedded()?,
         snapshot.text,
         snapshot.fingerprint,
-        tables,
+        snapshot.tables,
     ))
 }
 

@@ -132,6 +132,25 @@ impl MigrationsBuf {
         Ok(())
     }
 
+    /// The pushed migrations, borrowed from the buffer, in the order pushed.
+    pub fn parts(&self) -> impl Iterator<Item = MigrationParts<'_>> + '_ {
+        // The bounds are offsets this buffer recorded as it appended, so they slice it.
+        let text = |from: u32, to: u32| &self.text[from as usize..to as usize];
+        self.entries.iter().map(move |entry| {
+            let [name, message, file, up, down, end] = entry.bounds;
+            MigrationParts {
+                version: entry.version,
+                name: text(name, message),
+                message: text(message, file),
+                parent: entry.parent,
+                file: text(file, up),
+                up: text(up, down),
+                down: entry.has_down.then(|| text(down, end)),
+                checksum: entry.checksum,
+            }
+        })
+    }
+
     /// The migrations as `'static` data, leaked (for a process that builds one and keeps it).
     pub fn leak(self) -> Migrations {
         Migrations {
@@ -142,7 +161,7 @@ impl MigrationsBuf {
 }
 
 /// The snapshot's tables being packed: text, table and column entries, in the order pushed.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TablesBuf {
     /// The names, and each distinct SQL type once.
     pub text: String,
@@ -272,6 +291,7 @@ mod tests {
         for p in pushed {
             buf.push(p).unwrap();
         }
+        assert_eq!(buf.parts().collect::<Vec<_>>(), pushed);
         let migrations = buf.leak();
         assert_eq!(migrations.len(), 3);
         let read: Vec<MigrationParts<'static>> =
