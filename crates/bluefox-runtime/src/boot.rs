@@ -126,6 +126,8 @@ async fn migrate_and_check(
             versions: status.pending.iter().map(|m| m.version).collect(),
         });
     }
+    // The migrator reads the history again under the lock.
+    drop(status);
     let (session, session_driver) = connect_unspawned(&settings.database_url).await?;
     let options = settings.migrator_options();
     let work = async move {

@@ -204,18 +204,19 @@ impl<'a> Migrator<'a> {
         let status = self.prepare_session().await?;
         history::check_unknown(&status, self.options.strict)?;
         let plan = self.upgrade_plan(&status, target)?;
-        let Some(&bound) = plan.last() else {
+        if plan.is_empty() {
             return Ok(UpgradeReport::default());
-        };
+        }
         let watch =
             crate::schema_watch::prepare_session(self.client, self.options.schema_watch).await;
-        let queue = plan.iter().filter_map(|v| self.embedded.migration(*v));
+        // The plan says what is pending; the pending list goes before the run.
+        let applied_rows = status.applied;
+        drop(status.pending);
         let applied = driver::run(
             self.client,
             self.embedded,
-            &status.applied,
-            queue,
-            bound,
+            &applied_rows,
+            &plan,
             watch.marks(),
         )
         .await;

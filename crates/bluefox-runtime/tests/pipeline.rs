@@ -109,6 +109,65 @@ async fn a_failure_deep_in_a_long_run_stops_exactly_there() {
 }
 
 #[tokio::test]
+async fn a_run_handed_to_refinery_in_pieces_applies_every_migration_once_and_in_order() {
+    let db = TestDb::new("bluefox_p");
+    let client = db.client().await;
+    // refinery is handed 64 migrations at a time: 200 is four pieces, the failure in the third,
+    // with the pieces before it still in flight.
+    let failing = embedded(
+        &specs(
+            200,
+            150,
+            "CREATE TABLE \"t150\" (\"id\" BIGINT);\nSELECT * FROM \"nope\";\n",
+        ),
+        &[],
+    );
+    let err = Migrator::new(&client, failing)
+        .upgrade(Target::Head)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::MigrationFailed {
+                version: 20261130000150,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let versions = |rows: &[(i64, String, String)]| rows.iter().map(|r| r.0).collect::<Vec<_>>();
+    let expected: Vec<i64> = (1..150).map(|i| 20261130000000 + i).collect();
+    assert_eq!(versions(&history_rows(&client).await), expected);
+    assert_eq!(tables(&client).await.len(), 149);
+    // From the middle of a piece, up to a target in a later one, then the rest.
+    let fixed = embedded(&specs(200, 0, ""), &[]);
+    let report = Migrator::new(&client, fixed)
+        .upgrade(Target::Version(20261130000190))
+        .await
+        .unwrap();
+    let applied: Vec<i64> = report.applied.iter().map(|m| m.version).collect();
+    assert_eq!(
+        applied,
+        (150..=190).map(|i| 20261130000000 + i).collect::<Vec<_>>()
+    );
+    let report = Migrator::new(&client, fixed)
+        .upgrade(Target::Head)
+        .await
+        .unwrap();
+    assert_eq!(report.applied.len(), 10);
+    // Every row as the binary embeds it: version, name and the checksum computed at build time.
+    let embedded_rows: Vec<(i64, String, String)> = fixed
+        .migrations
+        .iter()
+        .map(|m| (m.version, m.name.to_string(), m.checksum.to_string()))
+        .collect();
+    assert_eq!(history_rows(&client).await, embedded_rows);
+    assert_eq!(embedded_rows.len(), 200);
+    assert_eq!(tables(&client).await.len(), 200);
+}
+
+#[tokio::test]
 async fn a_migration_that_commits_itself_and_then_fails_stops_the_run() {
     let db = TestDb::new("bluefox_p");
     let client = db.client().await;

@@ -49,41 +49,39 @@ struct InFlight {
     responses: Responses,
 }
 
-/// Has refinery apply `queue` (the planned migrations, ascending, the last being `bound`) over
-/// `client`, given the history rows read and validated under the lock; with `mark`, the
-/// session is marked as migrating for the schema watch's triggers while the run lasts.
+/// How many planned migrations refinery is handed at a time. refinery takes its migrations as
+/// owned values (the SQL copied) and copies them again to sort them, so a run of a thousand
+/// handed over at once held four copies of every migration's SQL and entries at its peak; in
+/// pieces of this size it holds a piece's worth. The pieces do not stop the pipeline: batches
+/// sent for one piece are still in flight while refinery is handed the next.
+const REFINERY_PIECE: usize = 64;
+
+/// Has refinery apply `plan` (the planned versions, ascending, each embedded) over `client`,
+/// given the history rows read and validated under the lock; with `mark`, the session is
+/// marked as migrating for the schema watch's triggers while the run lasts.
 pub(super) async fn run(
     client: &Client,
     embedded: &Embedded,
     applied: &[AppliedRow],
-    queue: impl Iterator<Item = EmbeddedMigration>,
-    bound: i64,
+    plan: &[i64],
     mark: bool,
 ) -> Result<Vec<AppliedMigration>, Error> {
-    let queue: VecDeque<EmbeddedMigration> = queue.collect();
-    let input = crate::refinery_glue::for_run(embedded, applied, &queue)?;
-    let settings = RunSettings::enter(client, queue.len() > 1, mark).await?;
+    let settings = RunSettings::enter(client, plan.len() > 1, mark).await?;
     let mut session = Session {
         client,
-        applied: input.applied,
-        queue,
+        embedded,
+        plan,
+        next: 0,
+        history_table_asserted: false,
+        applied: Vec::new(),
         in_flight: VecDeque::new(),
         last_sent: None,
         settings,
-        done: Vec::new(),
+        done: Vec::with_capacity(plan.len()),
         failure: None,
         unflushed: None,
     };
-    let outcome = session
-        .migrate(
-            &input.migrations,
-            true,
-            false,
-            false,
-            refinery_core::Target::Version(bound),
-            HISTORY_TABLE,
-        )
-        .await;
+    let outcome = session.migrate_in_pieces(applied).await;
     // Read the answers still owed (all of them succeed or the run failed already).
     let settled = session.settle_all().await;
     let outcome = outcome
@@ -353,8 +351,14 @@ fn line_at(sql: &str, index: usize) -> Option<Box<str>> {
 /// refinery's driver: one connection, the history rows read under the lock, the plan.
 struct Session<'c> {
     client: &'c Client,
+    embedded: &'c Embedded,
+    /// The versions to apply, ascending; `next` indexes the next one refinery should send.
+    plan: &'c [i64],
+    next: usize,
+    /// Whether refinery's history table was asserted this run (it asks once per piece).
+    history_table_asserted: bool,
+    /// The history as refinery is to see it for the piece it is handed now.
     applied: Vec<Migration>,
-    queue: VecDeque<EmbeddedMigration>,
     /// Sent, oldest first, answers not read yet.
     in_flight: VecDeque<InFlight>,
     /// The version of the last migration sent in this run.
@@ -388,7 +392,11 @@ impl Session<'_> {
     }
 
     async fn apply(&mut self, up: &str, insert: &str) -> Result<usize, Aborted> {
-        let planned = self.queue.pop_front();
+        let planned = self
+            .plan
+            .get(self.next)
+            .and_then(|version| self.embedded.migration(*version));
+        self.next += 1;
         let Some(m) = planned.filter(|m| {
             m.up == up
                 && insert.starts_with(&format!(
@@ -402,7 +410,7 @@ impl Session<'_> {
             ))));
         };
         // The run's last migration commits synchronously, flushing every one before it.
-        let last = self.queue.is_empty();
+        let last = self.next == self.plan.len();
         let asynchronous = self.settings.asynchronous() && !last;
         let final_commit = match last {
             true => self.settings.final_commit(),
@@ -478,6 +486,48 @@ impl Session<'_> {
         }
     }
 
+    /// Hands refinery the plan [`REFINERY_PIECE`] migrations at a time: each piece with the
+    /// newest migration applied before it (from `applied`, the history read under the lock,
+    /// for the first; the previous piece's last after that), which refinery compares with its
+    /// history row and starts after.
+    async fn migrate_in_pieces(&mut self, applied: &[AppliedRow]) -> Result<(), String> {
+        let plan = self.plan;
+        let mut before: Option<AppliedRow> = applied.iter().max_by_key(|r| r.version).cloned();
+        for piece in plan.chunks(REFINERY_PIECE) {
+            let queue: Vec<EmbeddedMigration> = piece
+                .iter()
+                .filter_map(|version| self.embedded.migration(*version))
+                .collect();
+            let (Some(last), true) = (queue.last().copied(), queue.len() == piece.len()) else {
+                return Err(self
+                    .fail(Error::Refinery(
+                        "a planned migration is not embedded".to_string(),
+                    ))
+                    .to_string());
+            };
+            let input = crate::refinery_glue::for_run(self.embedded, before.as_slice(), &queue)
+                .map_err(|e| self.fail(e).to_string())?;
+            self.applied = input.applied;
+            self.migrate(
+                &input.migrations,
+                true,
+                false,
+                false,
+                refinery_core::Target::Version(last.version),
+                HISTORY_TABLE,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            before = Some(AppliedRow {
+                version: last.version,
+                name: last.name.to_string(),
+                applied_on: time::OffsetDateTime::now_utc(),
+                checksum: last.checksum,
+            });
+        }
+        Ok(())
+    }
+
     /// Reads the answers to every migration in flight, oldest first.
     async fn settle_all(&mut self) -> Result<(), Aborted> {
         while !self.in_flight.is_empty() {
@@ -497,7 +547,9 @@ impl AsyncTransaction for Session<'_> {
         let queries: Vec<&str> = queries.collect();
         match queries.as_slice() {
             // refinery's CREATE TABLE IF NOT EXISTS; bluefox's down table rides along.
+            [_] if self.history_table_asserted => Ok(1),
             [ddl] => {
+                self.history_table_asserted = true;
                 let batch = format!("{ddl}\n{}", offline::down_table_ddl());
                 match self.client.batch_execute(&batch).await {
                     Ok(()) => Ok(1),
