@@ -73,6 +73,9 @@ pub enum Format {
 }
 
 /// The verbs.
+// These doc comments are the commands' `--help` text, printed as written: `<UTC timestamp>`
+// is a placeholder there, not an HTML tag.
+#[allow(rustdoc::invalid_html_tags)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Diff the models against migrations/ and write a new migration and snapshot.
