@@ -126,7 +126,8 @@ pub enum Error {
         versions: Vec<i64>,
     },
 
-    /// The embedded data disagrees with itself (a checksum that refinery computes differently).
+    /// refinery does not read an embedded migration back as bluefox handed it (a refinery-core
+    /// whose form of a migration differs from the one bluefox was built against).
     #[error("embedded migration {version} ({file}) is inconsistent: {reason}. Rebuild the application so build.rs regenerates the embedded migrations")]
     Embedded {
         /// The migration's version.

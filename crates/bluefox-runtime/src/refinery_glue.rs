@@ -77,7 +77,7 @@ fn to_refinery(m: EmbeddedMigration) -> Result<Migration, Error> {
     let migration: Migration = serde_json::from_value(form).map_err(|e| {
         embedded_error(format!(
             "refinery does not take the migration in the form bluefox hands it ({e}); \
-             rebuild with the refinery-core version in bluefox's Cargo.lock"
+             bluefox-runtime requires the refinery-core it was tested with (see its Cargo.toml)"
         ))
     })?;
     let reads_back = migration.version() == m.version
@@ -88,8 +88,14 @@ fn to_refinery(m: EmbeddedMigration) -> Result<Migration, Error> {
         && migration.prefix().to_string() == "V";
     if !reads_back {
         return Err(embedded_error(format!(
-            "refinery reads the migration back as {migration:?}; rebuild with the refinery-core \
-             version in bluefox's Cargo.lock"
+            "refinery reads it back as version {}, name {:?}, checksum {} (the binary embeds {}, \
+             {:?}, {}); bluefox-runtime requires the refinery-core it was tested with (see its Cargo.toml)",
+            migration.version(),
+            migration.name(),
+            migration.checksum(),
+            m.version,
+            m.name,
+            m.checksum
         )));
     }
     Ok(migration)
