@@ -88,6 +88,15 @@ impl Apps {
         profile: Profile,
         env: &[(&str, &str)],
     ) -> Result<Duration, String> {
+        let mut command = self.cargo_build(name, profile, env);
+        let log = self.work(&format!("build-{name}.log"));
+        let started = Instant::now();
+        crate::process::run(&mut command, &log)?;
+        Ok(started.elapsed())
+    }
+
+    /// `cargo build -p bench-<name>` in `profile` with `env`, into the apps' target directory.
+    fn cargo_build(&self, name: &str, profile: Profile, env: &[(&str, &str)]) -> Command {
         let mut command = Command::new(&self.cargo);
         command.envs(env.iter().copied());
         command
@@ -102,10 +111,7 @@ impl Apps {
         if profile == Profile::Release {
             command.arg("--release");
         }
-        let log = self.work(&format!("build-{name}.log"));
-        let started = Instant::now();
-        crate::process::run(&mut command, &log)?;
-        Ok(started.elapsed())
+        command
     }
 
     /// Builds app `name` and keeps its binary as `bin_dir/<name>-<tag>`.
@@ -124,25 +130,76 @@ impl Apps {
         Ok(kept)
     }
 
-    /// The newest build-script binary of app `name` in `profile`.
-    pub fn build_script(&self, name: &str, profile: Profile) -> Result<PathBuf, String> {
-        let build = self.target_dir.join(profile.dir()).join("build");
-        let prefix = format!("bench-{name}-");
-        let entries =
-            std::fs::read_dir(&build).map_err(|e| format!("read {}: {e}", build.display()))?;
-        let mut newest: Option<(SystemTime, PathBuf)> = None;
-        for entry in entries.flatten() {
-            let file = entry.path().join("build-script-build");
-            let named = entry.file_name().to_string_lossy().starts_with(&prefix);
-            let modified = std::fs::metadata(&file).and_then(|m| m.modified());
-            if let (true, Ok(modified)) = (named, modified) {
-                if newest.as_ref().is_none_or(|(t, _)| modified > *t) {
-                    newest = Some((modified, file));
-                }
-            }
+    /// The build-script binary of app `name` as cargo builds it in `profile` with `env` (see
+    /// [`Apps::build_with_env`]), from cargo's own report of that build: the newest such file
+    /// on disk is the wrong one when cargo had nothing to rebuild for this profile and an
+    /// override's script was built after it.
+    pub fn build_script(
+        &self,
+        name: &str,
+        profile: Profile,
+        env: &[(&str, &str)],
+    ) -> Result<PathBuf, String> {
+        let mut command = self.cargo_build(name, profile, env);
+        command.arg("--message-format=json");
+        let log = self.work(&format!("build-{name}.json"));
+        crate::process::run(&mut command, &log)?;
+        let messages =
+            std::fs::read_to_string(&log).map_err(|e| format!("read {}: {e}", log.display()))?;
+        build_script_in(&messages, &self.dir(name).join("Cargo.toml")).ok_or_else(|| {
+            format!(
+                "cargo reported no build script for bench-{name} (its messages: {})",
+                log.display()
+            )
+        })
+    }
+}
+
+/// The build-script executable that cargo's JSON `messages` report for the package of
+/// `manifest`: the `custom-build` artifact, reported whether it was built or fresh.
+fn build_script_in(messages: &str, manifest: &Path) -> Option<PathBuf> {
+    // The log holds cargo's stderr too: lines that are not JSON are skipped.
+    let artifacts = messages
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|m| m["reason"] == "compiler-artifact");
+    for message in artifacts {
+        let is_build_script = message["target"]["kind"]
+            .as_array()
+            .is_some_and(|kinds| kinds.iter().any(|k| k == "custom-build"));
+        let ours = message["manifest_path"].as_str().map(Path::new) == Some(manifest);
+        if is_build_script && ours {
+            let file = message["filenames"].as_array()?.first()?.as_str()?;
+            return Some(PathBuf::from(file));
         }
-        newest
-            .map(|(_, p)| p)
-            .ok_or_else(|| format!("no build script of bench-{name} under {}", build.display()))
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_build_script_is_the_one_cargo_reports_for_the_package() {
+        let manifest = Path::new("/w/bench/apps/models-app/Cargo.toml");
+        let messages = [
+            "   Compiling bench-models-app v0.1.0",
+            r#"{"reason":"compiler-artifact","manifest_path":"/w/crates/other/Cargo.toml","target":{"kind":["custom-build"]},"filenames":["/t/debug/build/other-1/build-script-build"],"fresh":true}"#,
+            r#"{"reason":"compiler-artifact","manifest_path":"/w/bench/apps/models-app/Cargo.toml","target":{"kind":["bin"]},"filenames":["/t/debug/bench-models-app"],"fresh":true}"#,
+            r#"{"reason":"compiler-artifact","manifest_path":"/w/bench/apps/models-app/Cargo.toml","target":{"kind":["custom-build"]},"filenames":["/t/debug/build/bench-models-app-0b5/build-script-build"],"fresh":true}"#,
+            r#"{"reason":"build-finished","success":true}"#,
+        ]
+        .join("\n");
+        assert_eq!(
+            build_script_in(&messages, manifest),
+            Some(PathBuf::from(
+                "/t/debug/build/bench-models-app-0b5/build-script-build"
+            ))
+        );
+        assert_eq!(
+            build_script_in(&messages, Path::new("/w/x/Cargo.toml")),
+            None
+        );
     }
 }
