@@ -5,7 +5,10 @@
 //!
 //! The strings are stored packed: all of the migrations' strings in one text and all of the
 //! snapshot's table and column names in another, located by `u32` offsets in fixed-size entries
-//! ([`MigrationEntry`], [`TableEntry`], [`ColumnEntry`]). A `&'static str` in static data is a
+//! ([`MigrationEntry`], [`TableEntry`], [`ColumnEntry`]), themselves stored as little-endian
+//! records in one byte string per kind: rustc reads a byte string literal as one token, where
+//! a thousand struct literals each cost it a path, a type check and a constant to evaluate
+//! (about 70 ms of every dev rebuild of an app embedding 1000 migrations). A `&'static str` in static data is a
 //! pointer, and in a position-independent executable every such pointer is a relocation the
 //! dynamic loader applies (and a page it writes) before `main`: with a thousand table
 //! migrations and their snapshot that was about 7,000 of them on every start, for data a boot
@@ -38,8 +41,9 @@ pub struct Embedded {
 pub struct Migrations {
     /// The strings of every migration, one after another (see [`MigrationEntry::bounds`]).
     pub text: &'static str,
-    /// One entry per migration, in ascending version order.
-    pub entries: &'static [MigrationEntry],
+    /// One [`MigrationEntry`] per migration, in ascending version order, as
+    /// [`MigrationEntry::SIZE`]-byte records ([`MigrationEntry::to_bytes`]).
+    pub entries: &'static [u8],
 }
 
 /// Where one migration's strings are in [`Migrations::text`], with its numbers.
@@ -102,10 +106,11 @@ pub struct EmbeddedSnapshot {
 pub struct Tables {
     /// The names and types (a type used by many columns is stored once).
     pub text: &'static str,
-    /// One entry per table, in name order.
-    pub tables: &'static [TableEntry],
-    /// Every table's columns, table after table, each table's in declaration order.
-    pub columns: &'static [ColumnEntry],
+    /// One [`TableEntry`] per table, in name order, as [`TableEntry::SIZE`]-byte records.
+    pub tables: &'static [u8],
+    /// Every table's columns, table after table, each table's in declaration order, as
+    /// [`ColumnEntry::SIZE`]-byte records.
+    pub columns: &'static [u8],
 }
 
 /// Where a table's name is in [`Tables::text`] and which of [`Tables::columns`] are its own.
@@ -141,7 +146,7 @@ pub struct EmbeddedTable {
 #[derive(Debug, Clone, Copy)]
 pub struct Columns {
     text: &'static str,
-    entries: &'static [ColumnEntry],
+    entries: &'static [u8],
 }
 
 /// A column of the snapshot (a view of a [`ColumnEntry`]).
@@ -186,51 +191,60 @@ impl Migrations {
 
     /// The number of migrations.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.entries.len() / MigrationEntry::SIZE
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
     /// The migration at `index` (in version order).
     pub fn get(&self, index: usize) -> Option<EmbeddedMigration> {
-        self.entries.get(index).map(|entry| self.view(entry))
+        let size = MigrationEntry::SIZE;
+        let record = self.entries.get(index * size..(index + 1) * size)?;
+        Some(view(self.text, record))
     }
 
     /// The newest migration.
     pub fn last(&self) -> Option<EmbeddedMigration> {
-        self.entries.last().map(|entry| self.view(entry))
+        self.get(self.len().checked_sub(1)?)
     }
 
     /// The migration with this version.
     pub fn find(&self, version: i64) -> Option<EmbeddedMigration> {
-        self.entries
-            .binary_search_by_key(&version, |entry| entry.version)
-            .ok()
-            .map(|index| self.view(&self.entries[index]))
+        // A binary search over the records' versions, which are ascending.
+        let (mut low, mut high) = (0, self.len());
+        while low < high {
+            let middle = low + (high - low) / 2;
+            let at = middle * MigrationEntry::SIZE;
+            match MigrationEntry::version_of(&self.entries[at..]).cmp(&version) {
+                std::cmp::Ordering::Less => low = middle + 1,
+                std::cmp::Ordering::Greater => high = middle,
+                std::cmp::Ordering::Equal => return self.get(middle),
+            }
+        }
+        None
     }
 
     /// Every migration, in version order.
     pub fn iter(&self) -> MigrationsIter {
         MigrationsIter {
             text: self.text,
-            entries: self.entries.iter(),
+            entries: self.entries.chunks_exact(MigrationEntry::SIZE),
         }
     }
 
     /// The versions, in order (no strings are looked at).
     pub fn versions(&self) -> impl DoubleEndedIterator<Item = i64> + ExactSizeIterator + 'static {
-        self.entries.iter().map(|entry| entry.version)
-    }
-
-    fn view(&self, entry: &MigrationEntry) -> EmbeddedMigration {
-        view(self.text, entry)
+        self.entries
+            .chunks_exact(MigrationEntry::SIZE)
+            .map(MigrationEntry::version_of)
     }
 }
 
-fn view(text: &'static str, entry: &MigrationEntry) -> EmbeddedMigration {
+fn view(text: &'static str, record: &[u8]) -> EmbeddedMigration {
+    let entry = MigrationEntry::from_bytes(record);
     let [name, message, file, up, down, end] = entry.bounds;
     EmbeddedMigration {
         version: entry.version,
@@ -241,6 +255,125 @@ fn view(text: &'static str, entry: &MigrationEntry) -> EmbeddedMigration {
         up: slice(text, up, down),
         down: entry.has_down.then(|| slice(text, down, end)),
         checksum: entry.checksum,
+    }
+}
+
+/// The little-endian bytes `at..at + N` of a record. Records come from [`pack`], which writes
+/// them whole; a shorter one is a bug in code that assembled an `Embedded` by hand.
+fn le<const N: usize>(record: &[u8], at: usize) -> [u8; N] {
+    match record
+        .get(at..at + N)
+        .and_then(|bytes| <[u8; N]>::try_from(bytes).ok())
+    {
+        Some(bytes) => bytes,
+        None => panic!(
+            "embedded data is inconsistent: a record of {} bytes has no bytes {at}..{}; build \
+             it with bluefox_core::embedded::pack",
+            record.len(),
+            at + N
+        ),
+    }
+}
+
+fn u32_at(record: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(le(record, at))
+}
+
+fn pair_at(record: &[u8], at: usize) -> [u32; 2] {
+    [u32_at(record, at), u32_at(record, at + 4)]
+}
+
+impl MigrationEntry {
+    /// The bytes of one record: version, parent (0 when none), checksum (8 bytes each), the six
+    /// bounds (4 bytes each), then a byte of flags (1: has a parent, 2: has a down section).
+    pub const SIZE: usize = 8 + 8 + 8 + 6 * 4 + 1;
+
+    /// The record of this entry, little-endian.
+    pub fn to_bytes(&self) -> [u8; MigrationEntry::SIZE] {
+        let mut record = [0u8; MigrationEntry::SIZE];
+        record[0..8].copy_from_slice(&self.version.to_le_bytes());
+        record[8..16].copy_from_slice(&self.parent.unwrap_or(0).to_le_bytes());
+        record[16..24].copy_from_slice(&self.checksum.to_le_bytes());
+        for (i, bound) in self.bounds.iter().enumerate() {
+            record[24 + 4 * i..28 + 4 * i].copy_from_slice(&bound.to_le_bytes());
+        }
+        record[48] = u8::from(self.parent.is_some()) | (u8::from(self.has_down) << 1);
+        record
+    }
+
+    /// The entry a record holds (see [`MigrationEntry::to_bytes`]).
+    ///
+    /// # Panics
+    /// When `record` is shorter than [`MigrationEntry::SIZE`].
+    pub fn from_bytes(record: &[u8]) -> MigrationEntry {
+        let flags = le::<1>(record, 48)[0];
+        let mut bounds = [0u32; 6];
+        for (i, bound) in bounds.iter_mut().enumerate() {
+            *bound = u32_at(record, 24 + 4 * i);
+        }
+        MigrationEntry {
+            version: MigrationEntry::version_of(record),
+            parent: (flags & 1 != 0).then(|| i64::from_le_bytes(le(record, 8))),
+            checksum: u64::from_le_bytes(le(record, 16)),
+            bounds,
+            has_down: flags & 2 != 0,
+        }
+    }
+
+    fn version_of(record: &[u8]) -> i64 {
+        i64::from_le_bytes(le(record, 0))
+    }
+}
+
+impl TableEntry {
+    /// The bytes of one record: the name's two offsets, then the columns' two indexes.
+    pub const SIZE: usize = 4 * 4;
+
+    /// The record of this entry, little-endian.
+    pub fn to_bytes(&self) -> [u8; TableEntry::SIZE] {
+        let mut record = [0u8; TableEntry::SIZE];
+        for (i, value) in self.name.iter().chain(&self.columns).enumerate() {
+            record[4 * i..4 * i + 4].copy_from_slice(&value.to_le_bytes());
+        }
+        record
+    }
+
+    /// The entry a record holds (see [`TableEntry::to_bytes`]).
+    ///
+    /// # Panics
+    /// When `record` is shorter than [`TableEntry::SIZE`].
+    pub fn from_bytes(record: &[u8]) -> TableEntry {
+        TableEntry {
+            name: pair_at(record, 0),
+            columns: pair_at(record, 8),
+        }
+    }
+}
+
+impl ColumnEntry {
+    /// The bytes of one record: the name's two offsets, the type's two, then 1 when nullable.
+    pub const SIZE: usize = 4 * 4 + 1;
+
+    /// The record of this entry, little-endian.
+    pub fn to_bytes(&self) -> [u8; ColumnEntry::SIZE] {
+        let mut record = [0u8; ColumnEntry::SIZE];
+        for (i, value) in self.name.iter().chain(&self.sql_type).enumerate() {
+            record[4 * i..4 * i + 4].copy_from_slice(&value.to_le_bytes());
+        }
+        record[16] = u8::from(self.nullable);
+        record
+    }
+
+    /// The entry a record holds (see [`ColumnEntry::to_bytes`]).
+    ///
+    /// # Panics
+    /// When `record` is shorter than [`ColumnEntry::SIZE`].
+    pub fn from_bytes(record: &[u8]) -> ColumnEntry {
+        ColumnEntry {
+            name: pair_at(record, 0),
+            sql_type: pair_at(record, 8),
+            nullable: le::<1>(record, 16)[0] != 0,
+        }
     }
 }
 
@@ -263,19 +396,19 @@ impl Tables {
 
     /// The number of tables.
     pub fn len(&self) -> usize {
-        self.tables.len()
+        self.tables.len() / TableEntry::SIZE
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.tables.is_empty()
+        self.len() == 0
     }
 
     /// Every table, in name order.
     pub fn iter(&self) -> TablesIter {
         TablesIter {
             text: self.text,
-            tables: self.tables.iter(),
+            tables: self.tables.chunks_exact(TableEntry::SIZE),
             columns: self.columns,
         }
     }
@@ -284,25 +417,25 @@ impl Tables {
 impl Columns {
     /// The number of columns.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.entries.len() / ColumnEntry::SIZE
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
     /// Every column, in declaration order.
     pub fn iter(&self) -> ColumnsIter {
         ColumnsIter {
             text: self.text,
-            entries: self.entries.iter(),
+            entries: self.entries.chunks_exact(ColumnEntry::SIZE),
         }
     }
 }
 
 /// Implements the iterator traits and `IntoIterator` (for the collection by value and by
-/// reference) for an iterator of views over a slice of entries.
+/// reference) for an iterator of views over records.
 macro_rules! views {
     ($collection:ty, $iter:ident, $field:ident, $item:ty, $view:expr) => {
         impl Iterator for $iter {
@@ -351,7 +484,7 @@ macro_rules! views {
 #[derive(Debug, Clone)]
 pub struct MigrationsIter {
     text: &'static str,
-    entries: std::slice::Iter<'static, MigrationEntry>,
+    entries: std::slice::ChunksExact<'static, u8>,
 }
 
 views!(
@@ -366,8 +499,8 @@ views!(
 #[derive(Debug, Clone)]
 pub struct TablesIter {
     text: &'static str,
-    tables: std::slice::Iter<'static, TableEntry>,
-    columns: &'static [ColumnEntry],
+    tables: std::slice::ChunksExact<'static, u8>,
+    columns: &'static [u8],
 }
 
 views!(
@@ -375,14 +508,16 @@ views!(
     TablesIter,
     tables,
     EmbeddedTable,
-    |it: &TablesIter, table: &TableEntry| {
+    |it: &TablesIter, record: &[u8]| {
+        let table = TableEntry::from_bytes(record);
         let [first, end] = table.columns;
-        let entries = match it.columns.get(first as usize..end as usize) {
+        let bytes = first as usize * ColumnEntry::SIZE..end as usize * ColumnEntry::SIZE;
+        let entries = match it.columns.get(bytes) {
             Some(entries) => entries,
             None => panic!(
                 "embedded data is inconsistent: columns {first}..{end} of {}; build it with \
                  bluefox_core::embedded::pack",
-                it.columns.len()
+                it.columns.len() / ColumnEntry::SIZE
             ),
         };
         EmbeddedTable {
@@ -399,7 +534,7 @@ views!(
 #[derive(Debug, Clone)]
 pub struct ColumnsIter {
     text: &'static str,
-    entries: std::slice::Iter<'static, ColumnEntry>,
+    entries: std::slice::ChunksExact<'static, u8>,
 }
 
 views!(
@@ -407,10 +542,13 @@ views!(
     ColumnsIter,
     entries,
     EmbeddedColumn,
-    |it: &ColumnsIter, column: &ColumnEntry| EmbeddedColumn {
-        name: slice(it.text, column.name[0], column.name[1]),
-        sql_type: slice(it.text, column.sql_type[0], column.sql_type[1]),
-        nullable: column.nullable,
+    |it: &ColumnsIter, record: &[u8]| {
+        let column = ColumnEntry::from_bytes(record);
+        EmbeddedColumn {
+            name: slice(it.text, column.name[0], column.name[1]),
+            sql_type: slice(it.text, column.sql_type[0], column.sql_type[1]),
+            nullable: column.nullable,
+        }
     }
 );
 

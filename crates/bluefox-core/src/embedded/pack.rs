@@ -151,11 +151,16 @@ impl MigrationsBuf {
         })
     }
 
+    /// The entries as the records [`Migrations::entries`] holds.
+    pub fn entry_bytes(&self) -> Vec<u8> {
+        records(&self.entries, MigrationEntry::to_bytes)
+    }
+
     /// The migrations as `'static` data, leaked (for a process that builds one and keeps it).
     pub fn leak(self) -> Migrations {
         Migrations {
+            entries: Box::leak(self.entry_bytes().into_boxed_slice()),
             text: Box::leak(self.text.into_boxed_str()),
-            entries: Box::leak(self.entries.into_boxed_slice()),
         }
     }
 }
@@ -216,14 +221,33 @@ impl TablesBuf {
         Ok([start, offset(&self.text, "snapshot tables")?])
     }
 
+    /// The table entries as the records [`Tables::tables`] holds.
+    pub fn table_bytes(&self) -> Vec<u8> {
+        records(&self.tables, TableEntry::to_bytes)
+    }
+
+    /// The column entries as the records [`Tables::columns`] holds.
+    pub fn column_bytes(&self) -> Vec<u8> {
+        records(&self.columns, ColumnEntry::to_bytes)
+    }
+
     /// The tables as `'static` data, leaked.
     pub fn leak(self) -> Tables {
         Tables {
+            tables: Box::leak(self.table_bytes().into_boxed_slice()),
+            columns: Box::leak(self.column_bytes().into_boxed_slice()),
             text: Box::leak(self.text.into_boxed_str()),
-            tables: Box::leak(self.tables.into_boxed_slice()),
-            columns: Box::leak(self.columns.into_boxed_slice()),
         }
     }
+}
+
+/// Entries as one run of their records.
+fn records<T, const N: usize>(entries: &[T], to_bytes: impl Fn(&T) -> [u8; N]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(entries.len() * N);
+    for entry in entries {
+        bytes.extend_from_slice(&to_bytes(entry));
+    }
+    bytes
 }
 
 fn offset(text: &str, what: &'static str) -> Result<u32, PackError> {
@@ -342,15 +366,67 @@ mod tests {
     fn offsets_outside_the_text_are_named_as_inconsistent_data() {
         let migrations = Migrations {
             text: "abc",
-            entries: Box::leak(Box::new([MigrationEntry {
-                version: 1,
-                parent: None,
-                checksum: 0,
-                bounds: [0, 1, 2, 3, 4, 5],
-                has_down: false,
-            }])),
+            entries: Box::leak(Box::new(
+                MigrationEntry {
+                    version: 1,
+                    parent: None,
+                    checksum: 0,
+                    bounds: [0, 1, 2, 3, 4, 5],
+                    has_down: false,
+                }
+                .to_bytes(),
+            )),
         };
         let _ = migrations.get(0);
+    }
+
+    #[test]
+    fn entries_read_back_from_their_records() {
+        let entries = [
+            MigrationEntry {
+                version: i64::MAX,
+                parent: Some(-1),
+                checksum: u64::MAX,
+                bounds: [0, 1, u32::MAX, 3, 4, 5],
+                has_down: true,
+            },
+            MigrationEntry {
+                version: 20261130052700,
+                parent: None,
+                checksum: 0,
+                bounds: [7; 6],
+                has_down: false,
+            },
+            MigrationEntry {
+                version: 2,
+                parent: Some(0),
+                checksum: 1,
+                bounds: [0; 6],
+                has_down: false,
+            },
+        ];
+        for entry in entries {
+            assert_eq!(MigrationEntry::from_bytes(&entry.to_bytes()), entry);
+        }
+        let table = TableEntry {
+            name: [1, u32::MAX],
+            columns: [0, 3],
+        };
+        assert_eq!(TableEntry::from_bytes(&table.to_bytes()), table);
+        for nullable in [true, false] {
+            let column = ColumnEntry {
+                name: [u32::MAX, 2],
+                sql_type: [3, 4],
+                nullable,
+            };
+            assert_eq!(ColumnEntry::from_bytes(&column.to_bytes()), column);
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "embedded data is inconsistent")]
+    fn a_short_record_is_named_as_inconsistent_data() {
+        let _ = MigrationEntry::from_bytes(&[0; MigrationEntry::SIZE - 1]);
     }
 
     #[test]
