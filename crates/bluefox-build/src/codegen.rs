@@ -146,37 +146,49 @@ fn skeleton(
 }
 
 /// Appends `bytes` as a byte string literal, spelled exactly as
-/// [`proc_macro2::Literal::byte_string`] spells it (and so as prettyplease prints it): printable
-/// ASCII as itself, `\0` (`\x00` before an octal digit), `\t`, `\n`, `\r`, `\"`, `\\`, and
-/// `\xHH` for the rest. The records are hundreds of kilobytes and the build script runs
-/// unoptimised, so a byte is a table lookup and an append, not a `write!`.
+/// [`proc_macro2::Literal::byte_string`] spells it (and so as prettyplease prints it): the
+/// escapes of [`ascii_escape`], other printable ASCII as itself and `\xHH` for the rest. The
+/// records are hundreds of kilobytes and the build script runs unoptimised, so a byte costs a
+/// comparison or two and an append, not a `write!`.
+#[allow(clippy::manual_range_contains)]
 fn push_byte_string_literal(out: &mut String, bytes: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     out.reserve(bytes.len() * 4 + 3);
     out.push_str("b\"");
+    // A plain loop: iterator adapters cost calls per byte in an unoptimised build script.
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        match b {
-            b'\0' => {
-                let before_octal_digit = matches!(bytes.get(i + 1), Some(b'0'..=b'7'));
-                out.push_str(if before_octal_digit { "\\x00" } else { "\\0" });
-            }
-            b'\t' => out.push_str("\\t"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'"' => out.push_str("\\\""),
-            b'\\' => out.push_str("\\\\"),
-            b'\x20'..=b'\x7E' => out.push(char::from(b)),
-            _ => {
-                out.push_str("\\x");
-                out.push(char::from(HEX[usize::from(b >> 4)]));
-                out.push(char::from(HEX[usize::from(b & 15)]));
-            }
-        }
         i += 1;
+        if b >= 0x20 && b < 0x7f && b != b'"' && b != b'\\' {
+            out.push(char::from(b));
+        } else if let Some(escape) = ascii_escape(b, bytes.get(i)) {
+            out.push_str(escape);
+        } else {
+            out.push_str("\\x");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+        }
     }
     out.push('"');
+}
+
+/// How proc_macro2 escapes an ASCII byte in a string or byte string literal (`next` is the byte
+/// after it): `\"`, `\\`, `\n`, `\t`, `\r`, and NUL as `\0`, or `\x00` before an octal
+/// digit; `None` for a byte written otherwise.
+fn ascii_escape(b: u8, next: Option<&u8>) -> Option<&'static str> {
+    Some(match b {
+        b'"' => "\\\"",
+        b'\\' => "\\\\",
+        b'\n' => "\\n",
+        b'\t' => "\\t",
+        b'\r' => "\\r",
+        0 => match next {
+            Some(b'0'..=b'7') => "\\x00",
+            _ => "\\0",
+        },
+        _ => return None,
+    })
 }
 
 /// Appends `value` as a string literal: a multi-line text (SQL, the snapshot) that raw string
@@ -283,24 +295,13 @@ fn push_escaped(out: &mut String, value: &str) {
         }
         out.push_str(&value[start..i]);
         let mut len = 1;
-        match b {
-            b'"' => out.push_str("\\\""),
-            b'\\' => out.push_str("\\\\"),
-            b'\n' => out.push_str("\\n"),
-            b'\t' => out.push_str("\\t"),
-            b'\r' => out.push_str("\\r"),
-            0 => out.push_str(match bytes.get(i + 1) {
-                Some(b'0'..=b'7') => "\\x00",
-                _ => "\\0",
-            }),
-            _ => {
-                // Another control character, or the first byte of a multi-byte character:
-                // `i` is at a character boundary, so there is a next character.
-                if let Some(ch) = value[i..].chars().next() {
-                    out.extend(ch.escape_debug());
-                    len = ch.len_utf8();
-                }
-            }
+        if let Some(escape) = ascii_escape(b, bytes.get(i + 1)) {
+            out.push_str(escape);
+        } else if let Some(ch) = value[i..].chars().next() {
+            // Another control character, or the first byte of a multi-byte character: `i` is
+            // at a character boundary, so there is a next character.
+            out.extend(ch.escape_debug());
+            len = ch.len_utf8();
         }
         i += len;
         start = i;

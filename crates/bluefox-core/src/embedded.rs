@@ -213,18 +213,11 @@ impl Migrations {
 
     /// The migration with this version.
     pub fn find(&self, version: i64) -> Option<EmbeddedMigration> {
-        // A binary search over the records' versions, which are ascending.
-        let (mut low, mut high) = (0, self.len());
-        while low < high {
-            let middle = low + (high - low) / 2;
-            let at = middle * MigrationEntry::SIZE;
-            match MigrationEntry::version_of(&self.entries[at..]).cmp(&version) {
-                std::cmp::Ordering::Less => low = middle + 1,
-                std::cmp::Ordering::Greater => high = middle,
-                std::cmp::Ordering::Equal => return self.get(middle),
-            }
-        }
-        None
+        let (records, _) = self.entries.as_chunks::<{ MigrationEntry::SIZE }>();
+        let index = records
+            .binary_search_by_key(&version, |record| MigrationEntry::version_of(record))
+            .ok()?;
+        self.get(index)
     }
 
     /// Every migration, in version order.

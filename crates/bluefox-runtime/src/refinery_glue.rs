@@ -14,8 +14,8 @@ pub(crate) struct RunInput {
     pub migrations: Vec<Migration>,
 }
 
-/// refinery's input for applying `queue`: not every embedded migration and history row, only
-/// the newest applied one and the queue. bluefox read and validated the whole history (every
+/// refinery's input for applying `queue` after `newest`, the newest history row: not every
+/// embedded migration and history row, only the newest applied one and the queue. bluefox read and validated the whole history (every
 /// checksum, nothing unknown or out of order) and planned the queue before this; refinery
 /// compares the newest applied migration with its row, starts after it and applies the queue
 /// (the driver checks that it sends exactly that). Handing it everything cost, on every run, a
@@ -26,13 +26,10 @@ pub(crate) struct RunInput {
 /// [`Error::Embedded`] naming a migration refinery reads differently.
 pub(crate) fn for_run<'q>(
     embedded: &Embedded,
-    applied: &[AppliedRow],
+    newest: Option<&AppliedRow>,
     queue: impl IntoIterator<Item = &'q EmbeddedMigration>,
 ) -> Result<RunInput, Error> {
-    let newest = applied
-        .iter()
-        .max_by_key(|row| row.version)
-        .and_then(|row| Some((row, embedded.migration(row.version)?)));
+    let newest = newest.and_then(|row| Some((row, embedded.migration(row.version)?)));
     let mut input = RunInput {
         applied: Vec::with_capacity(1),
         migrations: Vec::new(),
@@ -146,7 +143,7 @@ mod tests {
         let embedded = embedded(1..=1000);
         let applied: Vec<AppliedRow> = embedded.migrations.iter().take(998).map(row).collect();
         let queue: Vec<EmbeddedMigration> = embedded.migrations.iter().skip(998).collect();
-        let input = for_run(&embedded, &applied, &queue).unwrap();
+        let input = for_run(&embedded, applied.last(), &queue).unwrap();
         let versions = |ms: &[Migration]| ms.iter().map(Migration::version).collect::<Vec<_>>();
         assert_eq!(versions(&input.applied), [998]);
         assert_eq!(versions(&input.migrations), [998, 999, 1000]);
@@ -158,7 +155,7 @@ mod tests {
     fn an_empty_history_hands_refinery_the_queue_alone() {
         let embedded = embedded(1..=3);
         let queue: Vec<EmbeddedMigration> = embedded.migrations.iter().collect();
-        let input = for_run(&embedded, &[], &queue).unwrap();
+        let input = for_run(&embedded, None, &queue).unwrap();
         assert!(input.applied.is_empty());
         assert_eq!(input.migrations.len(), 3);
     }
@@ -181,7 +178,7 @@ mod tests {
         let embedded = embedded(1..=1);
         let mut m = embedded.migrations.get(0).unwrap();
         m.checksum += 1;
-        let input = for_run(&embedded, &[], &[m]).unwrap();
+        let input = for_run(&embedded, None, &[m]).unwrap();
         assert_eq!(input.migrations[0].checksum(), m.checksum);
     }
 }

@@ -460,8 +460,8 @@ fn first_row(messages: &[SimpleQueryMessage]) -> Option<&tokio_postgres::SimpleQ
 
 #[cfg(test)]
 mod tests {
-    use super::{stamp_state, StampCheck};
-    use bluefox_core::embedded::{Embedded, EmbeddedSnapshot, Migrations};
+    use super::*;
+    use bluefox_core::embedded::{EmbeddedSnapshot, Migrations};
 
     static EMBEDDED: Embedded = Embedded {
         dialect: "postgresql",
@@ -501,8 +501,6 @@ mod tests {
             StampCheck::Unwatched
         );
     }
-
-    use super::*;
 
     #[test]
     fn install_quotes_the_schema_and_fits_trigger_names() {

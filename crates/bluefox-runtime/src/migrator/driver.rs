@@ -494,18 +494,15 @@ impl Session<'_> {
         let plan = self.plan;
         let mut before: Option<AppliedRow> = applied.iter().max_by_key(|r| r.version).cloned();
         for piece in plan.chunks(REFINERY_PIECE) {
-            let queue: Vec<EmbeddedMigration> = piece
+            let queue: Option<Vec<EmbeddedMigration>> = piece
                 .iter()
-                .filter_map(|version| self.embedded.migration(*version))
+                .map(|version| self.embedded.migration(*version))
                 .collect();
-            let (Some(last), true) = (queue.last().copied(), queue.len() == piece.len()) else {
-                return Err(self
-                    .fail(Error::Refinery(
-                        "a planned migration is not embedded".to_string(),
-                    ))
-                    .to_string());
+            let Some((last, queue)) = queue.and_then(|q| Some((*q.last()?, q))) else {
+                let unplanned = Error::Refinery("a planned migration is not embedded".to_string());
+                return Err(self.fail(unplanned).to_string());
             };
-            let input = crate::refinery_glue::for_run(self.embedded, before.as_slice(), &queue)
+            let input = crate::refinery_glue::for_run(self.embedded, before.as_ref(), &queue)
                 .map_err(|e| self.fail(e).to_string())?;
             self.applied = input.applied;
             self.migrate(

@@ -24,7 +24,8 @@ pub(super) fn run(
     bound: i64,
 ) -> Result<Vec<AppliedMigration>, Error> {
     let queue: VecDeque<EmbeddedMigration> = queue.collect();
-    let input = crate::refinery_glue::for_run(embedded, applied, &queue)?;
+    let newest = applied.iter().max_by_key(|row| row.version);
+    let input = crate::refinery_glue::for_run(embedded, newest, &queue)?;
     let mut session = Session {
         conn,
         applied: input.applied,
