@@ -45,6 +45,8 @@ struct Plan {
     rebuild_rounds: usize,
     models: (usize, usize),
     runtime_only: bool,
+    /// Only the build-time cases (3 and 4 but the offline SQL, which reads case 1's migrations).
+    build_only: bool,
 }
 
 impl Plan {
@@ -65,6 +67,7 @@ impl Plan {
                 rebuild_rounds: 1,
                 models: (100, 10),
                 runtime_only: false,
+                build_only: false,
             },
             "--quick" => Plan {
                 mode: "quick",
@@ -76,6 +79,7 @@ impl Plan {
                 rebuild_rounds: 2,
                 models: (1000, 100),
                 runtime_only: false,
+                build_only: false,
             },
             "--full" => Plan {
                 mode: "full",
@@ -87,13 +91,14 @@ impl Plan {
                 rebuild_rounds: 2,
                 models: (1000, 100),
                 runtime_only: false,
+                build_only: false,
             },
             _ => return None,
         })
     }
 }
 
-const USAGE: &str = "usage: bluefox-bench --quick|--full|--smoke [--runtime-only] [--sizes N,N,...] [--shapes function,table] [--url URL] [--rounds N] [--out FILE]";
+const USAGE: &str = "usage: bluefox-bench --quick|--full|--smoke [--runtime-only | --build-only] [--rebuilds dev,release] [--sizes N,N,...] [--shapes function,table] [--url URL] [--rounds N] [--out FILE]";
 
 fn main() {
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -122,6 +127,8 @@ async fn run() -> Result<(), String> {
     let mut out = bench_dir.join("target/bench-results.md");
     let mut rounds = None;
     let mut runtime_only = false;
+    let mut build_only = false;
+    let mut rebuilds = None;
     let mut sizes = None;
     let mut shapes = vec![Shape::Function, Shape::Table];
     let mut it = args.iter();
@@ -138,6 +145,19 @@ async fn run() -> Result<(), String> {
                 )
             }
             "--runtime-only" => runtime_only = true,
+            "--build-only" => build_only = true,
+            "--rebuilds" => {
+                let list = it.next().ok_or(USAGE)?;
+                let parsed: Option<Vec<Profile>> = list
+                    .split(',')
+                    .map(|s| match s.trim() {
+                        "dev" => Some(Profile::Dev),
+                        "release" => Some(Profile::Release),
+                        _ => None,
+                    })
+                    .collect();
+                rebuilds = Some(parsed.ok_or(USAGE)?);
+            }
             "--sizes" => {
                 let list = it.next().ok_or(USAGE)?;
                 let parsed: Option<Vec<usize>> = list
@@ -170,8 +190,19 @@ async fn run() -> Result<(), String> {
         }
     }
     let mut plan = plan.ok_or(USAGE)?;
+    if runtime_only && build_only {
+        return Err(format!(
+            "--runtime-only and --build-only exclude each other; {USAGE}"
+        ));
+    }
     plan.runtime_only = runtime_only;
+    plan.build_only = build_only;
+    if let Some(rebuilds) = rebuilds {
+        plan.rebuild_profiles = rebuilds;
+    }
     if let Some(sizes) = sizes {
+        // The rebuilds embed the largest set, as in every mode's own sizes.
+        plan.rebuild_n = sizes.iter().copied().max().unwrap_or(plan.rebuild_n);
         plan.sizes = sizes;
     }
     if let Some(r) = rounds {
@@ -202,6 +233,10 @@ async fn run() -> Result<(), String> {
     let bluefox = match plan.runtime_only {
         true => None,
         false => Some(build_cases::bluefox_cli(&apps, plan.profile)?),
+    };
+    let shapes = match plan.build_only {
+        true => Vec::new(),
+        false => shapes,
     };
     for &shape in &shapes {
         let mut last = None;

@@ -2,7 +2,7 @@
 //! the generated file, warnings and rerun lines ([`Builder::generate`], which writes nothing),
 //! and, in a build script, writes and prints them ([`Builder::run`]).
 
-use crate::cache::{Cache, Inputs, Replay, Stored};
+use crate::cache::{Cache, Inputs, Stored};
 use crate::discover::{self, Discovery};
 use crate::emit::Generated;
 use crate::env::{self, DotEnvFile, Origin, Setting, DATABASE_URL, MODELS_MODULE};
@@ -222,31 +222,27 @@ impl Builder {
         };
         // Taken before anything is read: a file modified after it may not be what the run saw.
         let started = std::time::SystemTime::now();
-        let mut read_on_miss = None;
         if let Some((cache, crate_dir)) = &cache {
-            let read =
-                |paths: &[String], vars: &[String]| Inputs::read(crate_dir, &settings, paths, vars);
-            match cache.replay(read) {
-                Replay::Hit(output) => {
-                    if out.write_all(&output).is_ok() {
-                        // Shown by `cargo build -vv` only: why this run was so quick.
-                        eprintln!("{REPLAYED}");
-                        return;
-                    }
+            let matches = |paths: &[String], vars: &[String], stored: Vec<u8>| {
+                Inputs::matches(crate_dir, &settings, paths, vars, stored)
+            };
+            if let Some(output) = cache.replay(matches) {
+                if out.write_all(&output).is_ok() {
+                    // Shown by `cargo build -vv` only: why this run was so quick.
+                    eprintln!("{REPLAYED}");
+                    return;
                 }
-                Replay::Miss(read) => read_on_miss = read,
             }
         }
         let mut buffer = Vec::new();
-        // Without a stored run's inputs to reuse (a first run), the inputs of the rerun set the
-        // run is expected to print are read on a thread of their own while it runs, rather than
-        // after it, from when the models are parsed: until then the run keeps both cores busy,
-        // after that mostly one.
+        // The inputs of the rerun set the run is expected to print are read on a thread of
+        // their own while it runs, rather than after it, from when the models are parsed: until
+        // then the run keeps both cores busy, after that mostly one.
         let (parsed, models_parsed) = std::sync::mpsc::channel::<Vec<String>>();
         let settings_text = &settings;
         let (result, early) = std::thread::scope(|scope| {
-            let early = match (&cache, &read_on_miss) {
-                (Some((_, crate_dir)), None) => std::thread::Builder::new()
+            let early = match &cache {
+                Some((_, crate_dir)) => std::thread::Builder::new()
                     .name("bluefox-cache-inputs".to_string())
                     .spawn_scoped(scope, move || {
                         // No word: the run stopped before it parsed the models.
@@ -256,7 +252,7 @@ impl Builder {
                         Some((paths, env_vars, inputs))
                     })
                     .ok(),
-                _ => None,
+                None => None,
             };
             let result = {
                 let notify = move |paths: Vec<String>| {
@@ -273,15 +269,12 @@ impl Builder {
             std::process::exit(1);
         }
         if let (Ok(generated), Some((cache, crate_dir))) = (&result, &cache) {
-            // The inputs the replay check read serve again when this run's rerun set is the
-            // stored run's (the usual case): no third read of every file. Inputs read while the
-            // run went on serve when the run printed the paths expected, then what else it
-            // printed (the watch directory).
+            // Inputs read while the run went on serve when the run printed the paths expected,
+            // then what else it printed (the watch directory).
             let paths = generated.rerun_paths();
             let env_vars = &generated.rerun_if_env_changed;
-            let inputs = match (read_on_miss, early) {
-                (Some(read), _) if read.paths == paths && read.env_vars == *env_vars => read.inputs,
-                (_, Some((early_paths, early_vars, mut inputs)))
+            let inputs = match early {
+                Some((early_paths, early_vars, mut inputs))
                     if paths.starts_with(&early_paths) && early_vars == *env_vars =>
                 {
                     inputs.add_paths(crate_dir, &paths[early_paths.len()..]);
