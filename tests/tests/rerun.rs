@@ -91,6 +91,11 @@ fn generated(out_dir: &Path) -> String {
 fn an_edit_of_main_rs_replays_the_build_scripts_output() {
     let _serial = serial();
     let fixture = Fixture::copy("replay");
+    // A password in `.env`: the cache compares `.env` by a digest, never by its bytes.
+    fixture.write(
+        ".env",
+        "DATABASE_URL=postgres://app:hunter2@127.0.0.1:5432/app\n",
+    );
     let first = fixture.build(&["-vv"]);
     first.assert_success();
     assert!(!first.stderr.contains(REPLAYED), "{}", first.stderr);
@@ -103,6 +108,17 @@ fn an_edit_of_main_rs_replays_the_build_scripts_output() {
     // The migration is embedded: its file name in the text, its entry a record.
     assert!(code.contains("V20260101000000__add_users.sql"), "{code}");
     assert!(!code.contains("entries: b\"\","), "{code}");
+    for entry in std::fs::read_dir(&out).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(
+                !bytes.windows(7).any(|w| w == b"hunter2"),
+                "the password of .env is in {}",
+                path.display()
+            );
+        }
+    }
 
     // main.rs is under `src`, which the build script watches, but holds no models.
     fixture.write(

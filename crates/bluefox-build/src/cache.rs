@@ -43,6 +43,10 @@ const MAGIC: &[u8] = b"bluefox-build cache 3\n";
 /// What a `.rs` file under a walked directory counts as when it does not mention `BluefoxBase`.
 const RS_WITHOUT_MODELS: &[u8] = b"\0rs without BluefoxBase";
 
+/// The field before a file's bytes, so no content (not even [`RS_WITHOUT_MODELS`]'s bytes)
+/// reads as another kind of field.
+const BYTES_FOLLOW: &[u8] = b"\0bytes";
+
 /// What decides a build script's output, read from disk and the environment: the key, built
 /// to be stored, or compared with a stored one as it is read ([`Inputs::matches`]).
 #[derive(Debug, Clone)]
@@ -319,6 +323,7 @@ impl Inputs {
         }
         let start = self.key.len();
         if held_as_bytes(shown) {
+            self.key.put(BYTES_FOLLOW);
             self.key.put(content);
         } else {
             let mut field = [0u8; 24];
@@ -666,6 +671,17 @@ mod tests {
         assert_eq!(cache.replay(read), None);
         fs::write(crate_dir.join(".env"), secret).unwrap();
         assert!(cache.replay(read).is_some());
+    }
+
+    #[test]
+    fn no_content_reads_as_the_mark_of_a_file_without_models() {
+        let (_dir, crate_dir, _out_dir) = setup();
+        let key = || Inputs::read(&crate_dir, "settings", &paths(), &[]);
+        fs::write(crate_dir.join("src/odd.rs"), "fn odd() {}\n").unwrap();
+        let without = key();
+        // Mentions BluefoxBase, so it counts by its bytes: the mark's own bytes.
+        fs::write(crate_dir.join("src/odd.rs"), RS_WITHOUT_MODELS).unwrap();
+        assert_ne!(key(), without);
     }
 
     #[test]
