@@ -260,7 +260,22 @@ impl Inputs {
             return;
         }
         self.key.put(shown.as_bytes());
-        let meta = match fs::metadata(full) {
+        // A file met before (a model file, under `src` and as a path of its own) counts again
+        // as it counted then.
+        if let Some(field) = self.digested.get(shown) {
+            let field = field.clone();
+            return self.key.put_again(field);
+        }
+        // Opened first, so its metadata and its bytes come through one descriptor (the time
+        // stamp read before the bytes: a later change shows in `all_older_than`); where a
+        // directory cannot be opened as a file (Windows), or an existing file not at all, the
+        // path's metadata says which it is.
+        let opened = fs::File::open(full);
+        let meta = match &opened {
+            Ok(file) => file.metadata(),
+            Err(_) => fs::metadata(full),
+        };
+        let meta = match meta {
             Ok(meta) => meta,
             Err(_) => {
                 self.seen.push((full.to_path_buf(), None));
@@ -273,12 +288,8 @@ impl Inputs {
         }
         self.seen.push((full.to_path_buf(), modified));
         if !meta.is_dir() {
-            if let Some(field) = self.digested.get(shown) {
-                let field = field.clone();
-                return self.key.put_again(field);
-            }
             let mut content = std::mem::take(&mut self.buffer);
-            match read_into(full, meta.len(), &mut content) {
+            match opened.and_then(|file| read_into(&file, meta.len(), &mut content)) {
                 Ok(()) => {
                     let stray_scan = walked && shown.ends_with(".rs");
                     if let Some(field) = self.add_content(&content, shown, stray_scan) {
@@ -335,13 +346,15 @@ impl Inputs {
     }
 }
 
-/// Reads a file of `len` bytes (as its metadata said) into `buffer`, replacing what it held: one
-/// buffer serves every file, rather than a new allocation (and new pages) for each.
-fn read_into(path: &Path, len: u64, buffer: &mut Vec<u8>) -> io::Result<()> {
+/// Reads an open file of `len` bytes (as its metadata said; a file that grew since is read to
+/// its end all the same) into `buffer`, replacing what it held: one buffer serves every file,
+/// rather than a new allocation (and new pages) for each, and the room reserved up front spares
+/// the size probes `fs::read` makes.
+fn read_into(file: &fs::File, len: u64, buffer: &mut Vec<u8>) -> io::Result<()> {
     use std::io::Read;
     buffer.clear();
-    buffer.reserve(usize::try_from(len).unwrap_or(0));
-    fs::File::open(path)?.read_to_end(buffer)?;
+    buffer.reserve(usize::try_from(len).unwrap_or(0).saturating_add(64));
+    file.take(u64::MAX).read_to_end(buffer)?;
     Ok(())
 }
 
