@@ -120,6 +120,10 @@ pub fn workspace_root(crate_dir: &Path) -> Result<Option<(usize, PathBuf)>, Erro
 
 /// Looks `name` up in the given environment value, then in each `.env` file in order.
 ///
+/// As the runtime and the `bluefox` command read `.env`, the first entry of `name` wins (in the
+/// first file that has one; a later entry or file never overrides it), and an empty value counts
+/// as unset, so the build and the running app agree on `DATABASE_URL` and its dialect.
+///
 /// # Errors
 ///
 /// [`Error::Io`] when a `.env` file cannot be read, [`Error::DotEnv`] when it is malformed.
@@ -136,8 +140,9 @@ pub fn lookup(
     }
     for file in files {
         if let Some(value) = read_dotenv_var(file, name)? {
-            return Ok(Some(Setting {
-                value,
+            let value = value.trim();
+            return Ok((!value.is_empty()).then(|| Setting {
+                value: value.to_string(),
                 origin: Origin::DotEnv(file.rel_path.clone()),
             }));
         }
@@ -145,6 +150,8 @@ pub fn lookup(
     Ok(None)
 }
 
+/// The value of the first entry of `name` in `file`, if it has one; every line is parsed, so a
+/// malformed line anywhere is an error, as it is for the runtime.
 fn read_dotenv_var(file: &DotEnvFile, name: &str) -> Result<Option<String>, Error> {
     let bytes = std::fs::read(&file.abs_path).map_err(|source| Error::Io {
         path: file.rel_path.clone(),
@@ -156,8 +163,8 @@ fn read_dotenv_var(file: &DotEnvFile, name: &str) -> Result<Option<String>, Erro
             path: file.rel_path.clone(),
             message: dotenv_error_text(&err),
         })?;
-        if key == name && !value.trim().is_empty() {
-            found = Some(value.trim().to_string());
+        if key == name && found.is_none() {
+            found = Some(value);
         }
     }
     Ok(found)
@@ -228,6 +235,33 @@ mod tests {
             .unwrap();
         assert_eq!(setting.origin, Origin::Environment);
         assert_eq!(setting.value, "db::models");
+    }
+
+    #[test]
+    fn the_first_entry_wins_as_for_the_runtime_and_an_empty_one_is_unset() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        write(
+            &root.join("Cargo.toml"),
+            "[workspace]\nmembers = [\"crates/app\"]\n",
+        );
+        write(
+            &root.join(".env"),
+            "DATABASE_URL=sqlite://root.db\nMODELS_MODULE=crate::db\n",
+        );
+        let app = root.join("crates/app");
+        write(&app.join("Cargo.toml"), "[package]\nname = \"app\"\n");
+        write(
+            &app.join(".env"),
+            "DATABASE_URL=postgres://db/app\nDATABASE_URL=sqlite://app.db\nMODELS_MODULE=\n",
+        );
+        let files = dotenv_files(&app).unwrap();
+        let url = lookup("DATABASE_URL", None, &files).unwrap().unwrap();
+        assert_eq!(url.value, "postgres://db/app");
+        assert_eq!(url.origin.to_string(), "from .env");
+        // Set but empty in the crate's .env: unset, not the workspace root's value.
+        assert_eq!(lookup(MODELS_MODULE, None, &files).unwrap(), None);
+        // tests/tests/dotenv.rs checks that the runtime reads the same.
     }
 
     #[test]
