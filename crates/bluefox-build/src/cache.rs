@@ -55,7 +55,7 @@ pub struct Inputs {
     newest: Option<SystemTime>,
     /// Where in the key each file's content field lies, by the path it is shown as: a model
     /// file is met twice (under `src`, and as a path of its own), and is read once.
-    digested: BTreeMap<String, Range<usize>>,
+    counted: BTreeMap<String, Range<usize>>,
     /// Every path looked at, with its time stamp then (`None`: it did not exist), so
     /// [`Inputs::all_older_than`] can tell that none changed after it was read.
     seen: Vec<(PathBuf, Option<SystemTime>)>,
@@ -206,7 +206,7 @@ impl Inputs {
         let mut inputs = Inputs {
             key,
             newest: None,
-            digested: BTreeMap::new(),
+            counted: BTreeMap::new(),
             seen: Vec::new(),
             buffer: Vec::new(),
         };
@@ -262,7 +262,7 @@ impl Inputs {
         self.key.put(shown.as_bytes());
         // A file met before (a model file, under `src` and as a path of its own) counts again
         // as it counted then.
-        if let Some(field) = self.digested.get(shown) {
+        if let Some(field) = self.counted.get(shown) {
             let field = field.clone();
             return self.key.put_again(field);
         }
@@ -293,7 +293,7 @@ impl Inputs {
                 Ok(()) => {
                     let stray_scan = walked && shown.ends_with(".rs");
                     if let Some(field) = self.add_content(&content, shown, stray_scan) {
-                        self.digested.insert(shown.to_string(), field);
+                        self.counted.insert(shown.to_string(), field);
                     }
                 }
                 Err(_) => self.key.put(b"\0unreadable"),
@@ -748,7 +748,7 @@ mod tests {
             Inputs::read(&crate_dir, "settings", &paths, &[])
         };
         let together = read(&["src", "src/models/a.rs"]);
-        assert_eq!(together.digested.len(), 1, "{:?}", together.digested);
+        assert_eq!(together.counted.len(), 1, "{:?}", together.counted);
         // The bytes of each path read on its own, after the common start.
         let start = read(&[]).built().len();
         let mut apart = read(&["src"]).built().to_vec();
