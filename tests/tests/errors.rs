@@ -90,6 +90,9 @@ fn two_migrations_with_one_version_are_an_error() {
         errors[0].starts_with("bluefox: two migrations share version 1: "),
         "{errors:?}"
     );
-    assert!(errors[0].contains("V1__add_users.sql"), "{errors:?}");
-    assert!(errors[0].contains("V1__again.sql"), "{errors:?}");
+    assert!(
+        errors[0].contains("migrations/V1__add_users.sql"),
+        "{errors:?}"
+    );
+    assert!(errors[0].contains("migrations/V1__again.sql"), "{errors:?}");
 }

@@ -69,8 +69,9 @@ pub enum Error {
         dir: String,
         /// The snapshot file and the line (and column) at fault, when the error has one.
         place: Option<Place>,
-        /// What is wrong with it.
-        source: SnapshotError,
+        /// What is wrong with it (boxed: the rarest error need not make every `Result` of the
+        /// build larger).
+        source: Box<SnapshotError>,
     },
     /// The migrations of a directory are written for one dialect and would be embedded for
     /// another (a `DATABASE_URL` or [`Builder::dialect`](crate::Builder::dialect) that disagrees
@@ -142,15 +143,16 @@ impl Error {
                 column,
             })
         };
+        let source = source.in_dir(dir);
         let place = match &source {
             SnapshotError::Malformed { line, column, .. } => at(*line, Some(*column)),
-            SnapshotError::MergeConflict { line } => at(*line, None),
+            SnapshotError::MergeConflict { line, .. } => at(*line, None),
             _ => None,
         };
         Error::Snapshot {
             dir: dir.to_string(),
             place,
-            source,
+            source: Box::new(source),
         }
     }
 

@@ -158,7 +158,7 @@ impl MigrationFiles {
         let snapshot_text = snapshot_text
             .zip(snapshot_fingerprint)
             .map(|(text, fingerprint)| (normalize_sql(&text).into_owned(), fingerprint));
-        let set = MigrationSet::new(files)?;
+        let set = MigrationSet::new(files).map_err(|error| error.in_dir(rel_dir))?;
         let heads: Vec<(i64, String)> = set
             .heads()
             .into_iter()
@@ -373,7 +373,47 @@ mod tests {
         let tmp = dir_with(&[("V1__a.sql", "SELECT 1;"), ("V1__b.sql", "SELECT 2;")]);
         let err = read(tmp.path(), "migrations").unwrap_err();
         assert!(matches!(err, Error::MigrationSet(_)), "{err:?}");
-        assert!(err.to_string().contains("V1__a.sql and V1__b.sql"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("migrations/V1__a.sql and migrations/V1__b.sql"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn errors_name_the_migrations_directory_read() {
+        let tmp = dir_with_in(
+            "migrations-sqlite",
+            &[("bluefox_snapshot.json", "{\n  \"format\": 1\n}\n")],
+        );
+        let err = read(tmp.path(), "migrations-sqlite").unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("migrations-sqlite/bluefox_snapshot.json:3:1: malformed snapshot"),
+            "{text}"
+        );
+        assert!(
+            text.contains("(`git checkout -- migrations-sqlite/bluefox_snapshot.json`)"),
+            "{text}"
+        );
+
+        let tmp = dir_with_in(
+            "migrations-sqlite",
+            &[(
+                "V2__b.sql",
+                "-- bluefox: b\n-- parent: 1\n-- bluefox:up\nSELECT 1;\n",
+            )],
+        );
+        let text = read(tmp.path(), "migrations-sqlite")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            text.starts_with(
+                "migrations-sqlite/V2__b.sql: `-- parent: 1` names a migration that is not in \
+                 migrations-sqlite/;"
+            ),
+            "{text}"
+        );
     }
 
     /// Two migrations on top of the first: two heads.

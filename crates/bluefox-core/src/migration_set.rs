@@ -26,13 +26,16 @@ pub enum MigrationSetError {
     },
     /// A `-- parent:` that names no migration of the set.
     #[error(
-        "{file}: `-- parent: {parent}` names a migration that is not in migrations/; set it to \
+        "{file}: `-- parent: {parent}` names a migration that is not in {dir}/; set it to \
          the version of the migration this one was generated on top of (`bluefox history` lists \
          them), or `base` for the first migration"
     )]
     UnknownParent {
         /// The file whose parent is missing.
         file: String,
+        /// The migrations directory, relative to the crate root ([`DEFAULT_DIR`] until
+        /// [`MigrationSetError::in_dir`] says).
+        dir: String,
         /// The version its `-- parent:` line names.
         parent: i64,
     },
@@ -49,6 +52,29 @@ pub enum MigrationSetError {
         /// The file's own version.
         version: i64,
     },
+}
+
+/// The migrations directory a set error names until told otherwise.
+pub const DEFAULT_DIR: &str = "migrations";
+
+impl MigrationSetError {
+    /// The error for a set read from the migrations directory `dir` (relative to the crate
+    /// root): the files it names are shown with the directory, as a reader finds them.
+    pub fn in_dir(mut self, dir: &str) -> MigrationSetError {
+        let within = |file: &mut String| *file = format!("{dir}/{file}");
+        match &mut self {
+            MigrationSetError::DuplicateVersion { first, second, .. } => {
+                within(first);
+                within(second);
+            }
+            MigrationSetError::UnknownParent { file, dir: at, .. } => {
+                within(file);
+                *at = dir.to_string();
+            }
+            MigrationSetError::ParentNotOlder { file, .. } => within(file),
+        }
+        self
+    }
 }
 
 /// Migration files sorted by version, each version once, every parent present.
@@ -86,6 +112,7 @@ impl MigrationSet {
                 if set.get(parent).is_none() {
                     return Err(MigrationSetError::UnknownParent {
                         file: m.file_name(),
+                        dir: DEFAULT_DIR.to_string(),
                         parent,
                     });
                 }
@@ -241,6 +268,33 @@ mod tests {
                 version: 10
             }
         );
+    }
+
+    #[test]
+    fn errors_name_the_directory_they_are_given() {
+        let missing = MigrationSet::new(vec![file(20, "b", Parent::Version(15))])
+            .unwrap_err()
+            .in_dir("migrations-sqlite");
+        assert!(
+            missing.to_string().starts_with(
+                "migrations-sqlite/V20__b.sql: `-- parent: 15` names a migration that is not in \
+                 migrations-sqlite/;"
+            ),
+            "{missing}"
+        );
+        let twice = MigrationSet::new(vec![file(1, "a", Parent::Base), file(1, "b", Parent::Base)])
+            .unwrap_err()
+            .in_dir("db");
+        assert!(
+            twice
+                .to_string()
+                .starts_with("two migrations share version 1: db/V1__a.sql and db/V1__b.sql;"),
+            "{twice}"
+        );
+        let newer = MigrationSet::new(vec![file(10, "a", Parent::Version(20))])
+            .unwrap_err()
+            .in_dir("db");
+        assert!(newer.to_string().starts_with("db/V10__a.sql: "), "{newer}");
     }
 
     #[test]

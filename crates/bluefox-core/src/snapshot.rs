@@ -33,9 +33,12 @@ pub enum SnapshotError {
     #[error(
         "{SNAPSHOT_FILE_NAME}:{line}:{column}: malformed snapshot: {detail}; the snapshot is \
          written by `bluefox make`: restore it from version control \
-         (`git checkout -- migrations/{SNAPSHOT_FILE_NAME}`) rather than editing it by hand"
+         (`git checkout -- {dir}/{SNAPSHOT_FILE_NAME}`) rather than editing it by hand"
     )]
     Malformed {
+        /// The migrations directory holding the file, relative to the crate root, for the
+        /// command in the message ([`DEFAULT_DIR`] until [`SnapshotError::in_dir`] says).
+        dir: String,
         /// The 1-based line.
         line: usize,
         /// The 1-based column.
@@ -46,10 +49,12 @@ pub enum SnapshotError {
     /// Merge conflict markers left in the file.
     #[error(
         "{SNAPSHOT_FILE_NAME}:{line}: merge conflict markers; keep one side of the conflict \
-         (`git checkout --theirs migrations/{SNAPSHOT_FILE_NAME}`), then run `bluefox check` and \
+         (`git checkout --theirs {dir}/{SNAPSHOT_FILE_NAME}`), then run `bluefox check` and \
          `bluefox make` so the snapshot and a migration capture the merged models"
     )]
     MergeConflict {
+        /// The migrations directory holding the file, as for [`SnapshotError::Malformed`].
+        dir: String,
         /// The 1-based line of the first marker.
         line: usize,
     },
@@ -84,6 +89,22 @@ pub struct Snapshot {
     pub dialect: String,
     /// The schema at the newest migration.
     pub schema: Schema,
+}
+
+/// The migrations directory a snapshot error names until told otherwise.
+pub const DEFAULT_DIR: &str = "migrations";
+
+impl SnapshotError {
+    /// The error for a snapshot in the migrations directory `dir` (relative to the crate root),
+    /// so the command its message suggests names the right file.
+    pub fn in_dir(mut self, dir: &str) -> SnapshotError {
+        match &mut self {
+            SnapshotError::Malformed { dir: at, .. }
+            | SnapshotError::MergeConflict { dir: at, .. } => *at = dir.to_string(),
+            SnapshotError::UnsupportedFormat { .. } | SnapshotError::UnsupportedDialect { .. } => {}
+        }
+        self
+    }
 }
 
 /// Only the `format` field, read before the rest so a newer format gets its own error.
@@ -156,7 +177,10 @@ impl Snapshot {
             }
             Err(error) => {
                 if let Some(line) = conflict_line(&text) {
-                    return Err(SnapshotError::MergeConflict { line });
+                    return Err(SnapshotError::MergeConflict {
+                        dir: DEFAULT_DIR.to_string(),
+                        line,
+                    });
                 }
                 let probe: FormatProbe = serde_json::from_str(&text).map_err(malformed)?;
                 return Err(match probe.format {
@@ -183,6 +207,7 @@ fn malformed(error: serde_json::Error) -> SnapshotError {
     let position = format!(" at line {} column {}", error.line(), error.column());
     let detail = full.strip_suffix(&position).unwrap_or(&full).to_string();
     SnapshotError::Malformed {
+        dir: DEFAULT_DIR.to_string(),
         line: error.line(),
         column: error.column(),
         detail,
@@ -351,10 +376,36 @@ mod tests {
         assert_eq!(
             Snapshot::from_text(missing),
             Err(SnapshotError::Malformed {
+                dir: DEFAULT_DIR.into(),
                 line: 4,
                 column: 1,
                 detail: "missing field `schema`".into()
             })
+        );
+    }
+
+    #[test]
+    fn the_hint_names_the_migrations_directory_it_is_given() {
+        let text = "{\n  \"format\": 1\n  \"dialect\": \"sqlite\"\n}\n";
+        let error = Snapshot::from_text(text).unwrap_err();
+        assert!(error
+            .to_string()
+            .contains("(`git checkout -- migrations/bluefox_snapshot.json`)"));
+        let error = error.in_dir("db/migrations-sqlite");
+        assert!(
+            error
+                .to_string()
+                .contains("(`git checkout -- db/migrations-sqlite/bluefox_snapshot.json`)"),
+            "{error}"
+        );
+        let conflict = Snapshot::from_text("<<<<<<< ours\n{}\n")
+            .unwrap_err()
+            .in_dir("migrations-sqlite");
+        assert!(
+            conflict
+                .to_string()
+                .contains("(`git checkout --theirs migrations-sqlite/bluefox_snapshot.json`)"),
+            "{conflict}"
         );
     }
 
@@ -365,7 +416,10 @@ mod tests {
             .replacen("  \"dialect\"", "<<<<<<< HEAD\n  \"dialect\"", 1);
         assert_eq!(
             Snapshot::from_text(&text),
-            Err(SnapshotError::MergeConflict { line: 3 })
+            Err(SnapshotError::MergeConflict {
+                dir: DEFAULT_DIR.into(),
+                line: 3
+            })
         );
         let newer = "{\"format\": 2, \"future\": [1, 2]}";
         assert_eq!(
@@ -510,13 +564,19 @@ mod tests {
             let first = format!("{marker}\n{text}");
             assert_eq!(
                 Snapshot::from_text(&first),
-                Err(SnapshotError::MergeConflict { line: 1 })
+                Err(SnapshotError::MergeConflict {
+                    dir: DEFAULT_DIR.into(),
+                    line: 1
+                })
             );
             let inside = text.replacen("    \"tables\"", &format!("{marker}\n    \"tables\""), 1);
             let crlf = format!("\u{feff}{}", inside.replace('\n', "\r\n"));
             assert_eq!(
                 Snapshot::from_text(&crlf),
-                Err(SnapshotError::MergeConflict { line: 5 })
+                Err(SnapshotError::MergeConflict {
+                    dir: DEFAULT_DIR.into(),
+                    line: 5
+                })
             );
         }
     }
