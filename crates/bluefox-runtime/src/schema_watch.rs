@@ -50,6 +50,13 @@ pub const MIGRATING_SETTING: &str = "bluefox.migrating";
 /// The history table trigger's function.
 pub const HISTORY_FUNCTION: &str = "bluefox_history_changed";
 
+/// The trigger functions' own `lock_timeout` (a function-level setting, restored when they
+/// return): they wait for the watch lock however short the DDL session's `lock_timeout`. A boot
+/// holds the lock exclusively for one statement at most (it only tries to take it), so the wait
+/// is that short; giving up instead would swallow the error and leave the DDL uncounted, and a
+/// boot would then trust a stamp that does not cover it.
+const NO_LOCK_TIMEOUT: &str = "lock_timeout=0";
+
 /// The first key of the watch's advisory lock (the second is `hashtext` of the schema), in the
 /// two-key space, apart from the migration lock's one-key space. DDL transactions hold it shared
 /// from their first counted command to their end (the triggers take it), and so does a migration
@@ -184,7 +191,8 @@ pub async fn store_stamp(client: &Client, embedded: &Embedded, generation: i64) 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Presence {
     /// Installed; with `upgrade`, by an older bluefox whose trigger functions lack what this
-    /// one's have (the watch lock), in a schema this superuser session can upgrade.
+    /// one's have (the watch lock, their own `lock_timeout`), in a schema this superuser
+    /// session can upgrade.
     Installed { upgrade: Option<String> },
     /// Not installed; the session's role is a superuser (only one may create event triggers),
     /// so it can install it in this schema.
@@ -201,7 +209,8 @@ async fn presence(client: &Client) -> Result<Presence, Error> {
          AND p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())), \
          EXISTS (SELECT 1 FROM pg_proc p WHERE p.proname IN ('{WATCH_FUNCTION}', '{HISTORY_FUNCTION}') \
          AND p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) \
-         AND p.prosrc NOT LIKE '%pg_advisory_xact_lock_shared%')"
+         AND (p.prosrc NOT LIKE '%pg_advisory_xact_lock_shared%' \
+         OR NOT coalesce('{NO_LOCK_TIMEOUT}' = ANY(p.proconfig), false)))"
     );
     let messages = client
         .simple_query(&probe)
@@ -410,7 +419,7 @@ fn functions_sql(schema: &str) -> String {
     let history_function = format!("{s}.{HISTORY_FUNCTION}");
     format!(
         "CREATE OR REPLACE FUNCTION {function}() RETURNS event_trigger\n\
-         LANGUAGE plpgsql SET search_path = pg_catalog AS $bluefox$\n\
+         LANGUAGE plpgsql SET search_path = pg_catalog SET lock_timeout = 0 AS $bluefox$\n\
          BEGIN\n    \
              IF current_setting('{MIGRATING_SETTING}', true) = 'on' THEN\n        \
                  RETURN;\n    \
@@ -432,7 +441,7 @@ fn functions_sql(schema: &str) -> String {
          END\n\
          $bluefox$;\n\
          CREATE OR REPLACE FUNCTION {history_function}() RETURNS trigger\n\
-         LANGUAGE plpgsql SET search_path = pg_catalog AS $bluefox$\n\
+         LANGUAGE plpgsql SET search_path = pg_catalog SET lock_timeout = 0 AS $bluefox$\n\
          BEGIN\n    \
              IF current_setting('{MIGRATING_SETTING}', true) = 'on' THEN\n        \
                  RETURN NULL;\n    \

@@ -440,13 +440,69 @@ async fn a_migration_session_upgrades_trigger_functions_an_older_bluefox_install
         .await
         .unwrap();
     let outdated = "SELECT count(*) FROM pg_proc WHERE proname LIKE 'bluefox_%_changed' \
-                    AND prosrc NOT LIKE '%pg_advisory_xact_lock_shared%'";
+                    AND (prosrc NOT LIKE '%pg_advisory_xact_lock_shared%' \
+                    OR NOT coalesce('lock_timeout=0' = ANY(proconfig), false))";
     assert_eq!(db.column(outdated), ["1"]);
     bluefox_runtime::Migrator::new(&client, embedded(&[USERS, BIO_LESS], &[]))
         .upgrade(bluefox_runtime::Target::Head)
         .await
         .expect("upgrade");
     assert_eq!(db.column(outdated), ["0"]);
+    // As session 5 wrote it: the watch lock, but the DDL session's lock_timeout.
+    let function = db.column("SELECT pg_get_functiondef('public.bluefox_schema_changed'::regproc)")
+        [0]
+    .replace(" SET lock_timeout TO '0'\n", "\n");
+    client.batch_execute(&function).await.unwrap();
+    assert_eq!(db.column(outdated), ["1"]);
+    let third = (
+        20261130000010,
+        "add_notes",
+        "CREATE TABLE \"notes\" (\"id\" BIGINT);\n",
+        Some("DROP TABLE \"notes\";\n"),
+    );
+    bluefox_runtime::Migrator::new(&client, embedded(&[USERS, BIO_LESS, third], &[]))
+        .upgrade(bluefox_runtime::Target::Head)
+        .await
+        .expect("upgrade");
+    assert_eq!(db.column(outdated), ["0"]);
+}
+
+/// A DDL session with a `lock_timeout` shorter than a boot's verification statement still
+/// counts its DDL: the triggers wait for the watch lock instead of giving up (and swallowing
+/// the error), which left the DDL out of the generation and a later boot trusting its stamp.
+#[tokio::test(flavor = "current_thread")]
+async fn ddl_in_a_session_with_a_short_lock_timeout_is_still_counted() {
+    let (log, _guard) = capture();
+    let db = TestDb::new("bluefox_w");
+    let embedded = embedded(&[USERS], TABLES);
+    assert!(boot_reads_catalog(&log, &db.url, embedded).await);
+    assert!(!boot_reads_catalog(&log, &db.url, embedded).await);
+    let before = generation(&db);
+    // Holds the watch lock exclusively, as a boot's verification statement does, but longer.
+    let holder = db.client().await;
+    let key = format!(
+        "{}, hashtext('public')",
+        bluefox_runtime::schema_watch::WATCH_LOCK_CLASS
+    );
+    holder
+        .batch_execute(&format!("SELECT pg_advisory_lock({key})"))
+        .await
+        .unwrap();
+    let ddl = db.client().await;
+    let altered = tokio::spawn(async move {
+        ddl.batch_execute("SET lock_timeout = '20ms'; ALTER TABLE users ADD COLUMN nickname TEXT")
+            .await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    holder
+        .batch_execute(&format!("SELECT pg_advisory_unlock({key})"))
+        .await
+        .unwrap();
+    altered.await.unwrap().expect("the DDL waits and succeeds");
+    assert!(generation(&db) > before, "the DDL was not counted");
+    // So the next boot reads the catalog and reports the column.
+    assert!(boot_reads_catalog(&log, &db.url, embedded).await);
+    assert_eq!(lines(&log, Level::WARN, "schema drift").len(), 1);
 }
 
 #[tokio::test(flavor = "current_thread")]
