@@ -101,6 +101,17 @@ impl Plan {
 const USAGE: &str = "usage: bluefox-bench --quick|--full|--smoke [--runtime-only | --build-only] [--rebuilds dev,release] [--sizes N,N,...] [--shapes function,table] [--url URL] [--rounds N] [--out FILE]";
 
 fn main() {
+    // Before anything else, so the trampoline holds as little memory as it can.
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(process::TRAMPOLINE_ARG) {
+        std::process::exit(process::trampoline(&args[2..]));
+    }
+    match std::env::current_exe() {
+        Ok(bench) => process::use_trampoline(bench),
+        Err(e) => eprintln!(
+            "bench: cannot find its own binary ({e}); max RSS will read at least the harness's own"
+        ),
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
