@@ -42,9 +42,14 @@ pub async fn header(admin: &pg::Admin, plan: &Plan, args: &[String]) -> Result<S
         "- date: {}",
         command_output("date", &["-u", "+%Y-%m-%d %H:%M UTC"])
     );
+    // The harness's own profile: `--smoke` runs unoptimised (as CI runs it), the timed modes not.
+    let release = match cfg!(debug_assertions) {
+        true => "",
+        false => " --release",
+    };
     let _ = writeln!(
         text,
-        "- command: `cargo run --release --manifest-path bench/Cargo.toml -- {}`",
+        "- command: `cargo run{release} --manifest-path bench/Cargo.toml -- {}`",
         args.join(" ")
     );
     let _ = writeln!(
