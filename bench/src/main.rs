@@ -100,6 +100,17 @@ impl Plan {
 
 const USAGE: &str = "usage: bluefox-bench --quick|--full|--smoke [--runtime-only | --build-only] [--rebuilds dev,release] [--sizes N,N,...] [--shapes function,table] [--url URL] [--rounds N] [--out FILE]";
 
+/// A comma-separated option value (`--sizes 10,100`), each item read by `item`; the usage text
+/// when the value is missing or an item is not understood.
+fn list<T>(value: Option<&String>, item: impl Fn(&str) -> Option<T>) -> Result<Vec<T>, String> {
+    let items: Option<Vec<T>> = value
+        .ok_or(USAGE)?
+        .split(',')
+        .map(|s| item(s.trim()))
+        .collect();
+    items.ok_or_else(|| USAGE.to_string())
+}
+
 fn main() {
     // Before anything else, so the trampoline holds as little memory as it can.
     let args: Vec<String> = std::env::args().collect();
@@ -158,36 +169,24 @@ async fn run() -> Result<(), String> {
             "--runtime-only" => runtime_only = true,
             "--build-only" => build_only = true,
             "--rebuilds" => {
-                let list = it.next().ok_or(USAGE)?;
-                let parsed: Option<Vec<Profile>> = list
-                    .split(',')
-                    .map(|s| match s.trim() {
-                        "dev" => Some(Profile::Dev),
-                        "release" => Some(Profile::Release),
-                        _ => None,
-                    })
-                    .collect();
-                rebuilds = Some(parsed.ok_or(USAGE)?);
+                let profile = |s: &str| match s {
+                    "dev" => Some(Profile::Dev),
+                    "release" => Some(Profile::Release),
+                    _ => None,
+                };
+                rebuilds = Some(list(it.next(), profile)?);
             }
             "--sizes" => {
-                let list = it.next().ok_or(USAGE)?;
-                let parsed: Option<Vec<usize>> = list
-                    .split(',')
-                    .map(|n| n.trim().parse::<usize>().ok().filter(|n| *n > 0))
-                    .collect();
-                sizes = Some(parsed.ok_or(USAGE)?);
+                let size = |n: &str| n.parse::<usize>().ok().filter(|n| *n > 0);
+                sizes = Some(list(it.next(), size)?);
             }
             "--shapes" => {
-                let list = it.next().ok_or(USAGE)?;
-                let parsed: Option<Vec<Shape>> = list
-                    .split(',')
-                    .map(|s| match s.trim() {
-                        "function" => Some(Shape::Function),
-                        "table" => Some(Shape::Table),
-                        _ => None,
-                    })
-                    .collect();
-                shapes = parsed.filter(|s| !s.is_empty()).ok_or(USAGE)?;
+                let shape = |s: &str| match s {
+                    "function" => Some(Shape::Function),
+                    "table" => Some(Shape::Table),
+                    _ => None,
+                };
+                shapes = list(it.next(), shape)?;
             }
             "-h" | "--help" => {
                 println!("{USAGE}");

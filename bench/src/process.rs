@@ -90,7 +90,8 @@ fn measure(command: &mut Command) -> Result<(Duration, libc::c_int, u64), String
     Ok((wall, status, usage.ru_maxrss as u64))
 }
 
-/// `command` started through the trampoline `bench`, which writes its figures to `result`.
+/// `command` (program, arguments, environment, working directory) started through the
+/// trampoline `bench`, which writes its figures to `result`; the caller sets its output.
 fn through_trampoline(bench: &Path, command: &Command, result: &Path) -> Command {
     let mut outer = Command::new(bench);
     outer
@@ -117,19 +118,11 @@ pub fn run(command: &mut Command, log: &Path) -> Result<Run, String> {
     let err = out
         .try_clone()
         .map_err(|e| format!("clone {}: {e}", log.display()))?;
-    command.stdin(Stdio::null()).stdout(out).stderr(err);
     let (wall, status, max_rss_kib) = match TRAMPOLINE.get() {
         Some(bench) => {
             let result = log.with_extension("measured");
             let _ = std::fs::remove_file(&result);
             let mut outer = through_trampoline(bench, command, &result);
-            let out = File::options()
-                .append(true)
-                .open(log)
-                .map_err(|e| format!("open {}: {e}", log.display()))?;
-            let err = out
-                .try_clone()
-                .map_err(|e| format!("clone {}: {e}", log.display()))?;
             outer.stdin(Stdio::null()).stdout(out).stderr(err);
             let (_, outer_status, _) = measure(&mut outer)?;
             let text = std::fs::read_to_string(&result).map_err(|e| {
@@ -149,7 +142,7 @@ pub fn run(command: &mut Command, log: &Path) -> Result<Run, String> {
                 number(rss)? as u64,
             )
         }
-        None => measure(command)?,
+        None => measure(command.stdin(Stdio::null()).stdout(out).stderr(err))?,
     };
     let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
     if !ok {

@@ -24,7 +24,7 @@ use std::sync::{Mutex, PoisonError};
 pub const EMBEDDED_FILE_NAME: &str = "bluefox_embedded.rs";
 
 /// The migrations directory, relative to the crate root, unless set otherwise.
-pub const DEFAULT_MIGRATIONS_DIR: &str = "migrations";
+pub use bluefox_core::DEFAULT_MIGRATIONS_DIR;
 
 /// What [`Builder::configure`] prints to stderr when it replays the last run's output.
 pub const REPLAYED: &str =

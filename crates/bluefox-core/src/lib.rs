@@ -21,3 +21,8 @@ pub mod snapshot;
 pub mod types;
 
 pub use base::BluefoxBase;
+
+/// The migrations directory, relative to the crate root, unless a build names another: what
+/// messages about a directory say until told which (`SnapshotError::in_dir`,
+/// `MigrationSetError::in_dir`).
+pub const DEFAULT_MIGRATIONS_DIR: &str = "migrations";

@@ -33,8 +33,8 @@ pub enum MigrationSetError {
     UnknownParent {
         /// The file whose parent is missing.
         file: String,
-        /// The migrations directory, relative to the crate root ([`DEFAULT_DIR`] until
-        /// [`MigrationSetError::in_dir`] says).
+        /// The migrations directory, relative to the crate root ([`crate::DEFAULT_MIGRATIONS_DIR`]
+        /// until [`MigrationSetError::in_dir`] says).
         dir: String,
         /// The version its `-- parent:` line names.
         parent: i64,
@@ -53,9 +53,6 @@ pub enum MigrationSetError {
         version: i64,
     },
 }
-
-/// The migrations directory a set error names until told otherwise.
-pub const DEFAULT_DIR: &str = "migrations";
 
 impl MigrationSetError {
     /// The error for a set read from the migrations directory `dir` (relative to the crate
@@ -112,7 +109,7 @@ impl MigrationSet {
                 if set.get(parent).is_none() {
                     return Err(MigrationSetError::UnknownParent {
                         file: m.file_name(),
-                        dir: DEFAULT_DIR.to_string(),
+                        dir: crate::DEFAULT_MIGRATIONS_DIR.to_string(),
                         parent,
                     });
                 }

@@ -37,7 +37,7 @@ pub enum SnapshotError {
     )]
     Malformed {
         /// The migrations directory holding the file, relative to the crate root, for the
-        /// command in the message ([`DEFAULT_DIR`] until [`SnapshotError::in_dir`] says).
+        /// command in the message ([`crate::DEFAULT_MIGRATIONS_DIR`] until [`SnapshotError::in_dir`] says).
         dir: String,
         /// The 1-based line.
         line: usize,
@@ -90,9 +90,6 @@ pub struct Snapshot {
     /// The schema at the newest migration.
     pub schema: Schema,
 }
-
-/// The migrations directory a snapshot error names until told otherwise.
-pub const DEFAULT_DIR: &str = "migrations";
 
 impl SnapshotError {
     /// The error for a snapshot in the migrations directory `dir` (relative to the crate root),
@@ -178,7 +175,7 @@ impl Snapshot {
             Err(error) => {
                 if let Some(line) = conflict_line(&text) {
                     return Err(SnapshotError::MergeConflict {
-                        dir: DEFAULT_DIR.to_string(),
+                        dir: crate::DEFAULT_MIGRATIONS_DIR.to_string(),
                         line,
                     });
                 }
@@ -207,7 +204,7 @@ fn malformed(error: serde_json::Error) -> SnapshotError {
     let position = format!(" at line {} column {}", error.line(), error.column());
     let detail = full.strip_suffix(&position).unwrap_or(&full).to_string();
     SnapshotError::Malformed {
-        dir: DEFAULT_DIR.to_string(),
+        dir: crate::DEFAULT_MIGRATIONS_DIR.to_string(),
         line: error.line(),
         column: error.column(),
         detail,
@@ -376,7 +373,7 @@ mod tests {
         assert_eq!(
             Snapshot::from_text(missing),
             Err(SnapshotError::Malformed {
-                dir: DEFAULT_DIR.into(),
+                dir: crate::DEFAULT_MIGRATIONS_DIR.into(),
                 line: 4,
                 column: 1,
                 detail: "missing field `schema`".into()
@@ -417,7 +414,7 @@ mod tests {
         assert_eq!(
             Snapshot::from_text(&text),
             Err(SnapshotError::MergeConflict {
-                dir: DEFAULT_DIR.into(),
+                dir: crate::DEFAULT_MIGRATIONS_DIR.into(),
                 line: 3
             })
         );
@@ -565,7 +562,7 @@ mod tests {
             assert_eq!(
                 Snapshot::from_text(&first),
                 Err(SnapshotError::MergeConflict {
-                    dir: DEFAULT_DIR.into(),
+                    dir: crate::DEFAULT_MIGRATIONS_DIR.into(),
                     line: 1
                 })
             );
@@ -574,7 +571,7 @@ mod tests {
             assert_eq!(
                 Snapshot::from_text(&crlf),
                 Err(SnapshotError::MergeConflict {
-                    dir: DEFAULT_DIR.into(),
+                    dir: crate::DEFAULT_MIGRATIONS_DIR.into(),
                     line: 5
                 })
             );

@@ -15,10 +15,10 @@ pub(crate) struct RunInput {
 }
 
 /// refinery's input for applying `queue` after `newest`, the newest history row: not every
-/// embedded migration and history row, only the newest applied one and the queue. bluefox read and validated the whole history (every
-/// checksum, nothing unknown or out of order) and planned the queue before this; refinery
-/// compares the newest applied migration with its row, starts after it and applies the queue
-/// (the driver checks that it sends exactly that). Handing it everything cost, on every run, a
+/// embedded migration and history row, only the newest applied one and the queue. bluefox read
+/// and validated the whole history (every checksum, nothing unknown or out of order) and
+/// planned the queue before this; refinery compares the newest applied migration with its row,
+/// starts after it and applies the queue (the driver checks that it sends exactly that). Handing it everything cost, on every run, a
 /// refinery `Migration` (an owned copy of the SQL and a hash of it) per embedded migration and
 /// a comparison of every history row with every migration, a million with a thousand of each.
 ///

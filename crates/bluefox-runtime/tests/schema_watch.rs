@@ -65,6 +65,14 @@ async fn boot_reads_catalog(
     read
 }
 
+/// The watch lock's arguments for the `public` schema, as the triggers and boots take it.
+fn watch_lock_key() -> String {
+    format!(
+        "{}, hashtext('public')",
+        bluefox_runtime::schema_watch::WATCH_LOCK_CLASS
+    )
+}
+
 fn generation(db: &TestDb) -> i64 {
     db.column("SELECT last_value + is_called::int FROM bluefox_schema_generation")[0]
         .parse()
@@ -399,10 +407,7 @@ async fn a_stamp_is_only_taken_while_no_ddl_transaction_or_migration_run_holds_t
     assert_eq!(current, Some(generation(&db)));
     // Held shared, as a DDL transaction's triggers or a migration run hold it.
     let holder = db.client().await;
-    let key = format!(
-        "{}, hashtext('public')",
-        bluefox_runtime::schema_watch::WATCH_LOCK_CLASS
-    );
+    let key = watch_lock_key();
     holder
         .batch_execute(&format!("SELECT pg_advisory_lock_shared({key})"))
         .await
@@ -480,10 +485,7 @@ async fn ddl_in_a_session_with_a_short_lock_timeout_is_still_counted() {
     let before = generation(&db);
     // Holds the watch lock exclusively, as a boot's verification statement does, but longer.
     let holder = db.client().await;
-    let key = format!(
-        "{}, hashtext('public')",
-        bluefox_runtime::schema_watch::WATCH_LOCK_CLASS
-    );
+    let key = watch_lock_key();
     holder
         .batch_execute(&format!("SELECT pg_advisory_lock({key})"))
         .await
@@ -493,7 +495,18 @@ async fn ddl_in_a_session_with_a_short_lock_timeout_is_still_counted() {
         ddl.batch_execute("SET lock_timeout = '20ms'; ALTER TABLE users ADD COLUMN nickname TEXT")
             .await
     });
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // Released only once the DDL's trigger is seen waiting for it, well past its 20 ms.
+    let waiting = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted";
+    let started = std::time::Instant::now();
+    while db.column(waiting) != ["1"] {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the DDL never waited for the watch lock"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(db.column(waiting), ["1"], "the DDL gave up waiting");
     holder
         .batch_execute(&format!("SELECT pg_advisory_unlock({key})"))
         .await
