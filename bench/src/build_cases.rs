@@ -83,39 +83,53 @@ fn cli(bluefox: &Path, dir: &Path) -> Command {
 
 /// Case 3a: the models crate's build script alone, run as cargo runs it in a dev build: from
 /// an empty OUT_DIR (a first build, or models changed), and again with its inputs unchanged
-/// (what touching main.rs causes, since `src` is in its rerun set).
+/// (what touching main.rs causes, since `src` is in its rerun set). Beside the first, in
+/// alternate rounds, the floor under any syn-based build script: syn-floor-app's, which only
+/// parses the same files with `syn::parse_file` (the empty-OUT_DIR row's ratio is to it).
 pub fn build_script(apps: &Apps, rounds: usize) -> Result<Vec<Row>, String> {
-    let name = "models-app";
-    apps.build(name, Profile::Dev)?;
-    let script = apps.build_script(name, Profile::Dev, &[])?;
-    let mut rows = time_build_script(apps, name, &script, rounds, "")?;
-    // What a user can set in their Cargo.toml ([profile.dev.build-override] opt-level = 3):
-    // build scripts and their dependencies (syn, prettyplease, bluefox-build) optimised.
-    let optimised = [("CARGO_PROFILE_DEV_BUILD_OVERRIDE_OPT_LEVEL", "3")];
-    apps.build_with_env(name, Profile::Dev, &optimised)?;
-    let script = apps.build_script(name, Profile::Dev, &optimised)?;
-    rows.extend(time_build_script(
-        apps,
-        name,
-        &script,
-        rounds,
-        ", build-override opt-level 3",
-    )?);
+    let mut rows = Vec::new();
+    // The second time, what a user can set in their Cargo.toml ([profile.dev.build-override]
+    // opt-level = 3): build scripts and their dependencies (syn, prettyplease, bluefox-build)
+    // optimised.
+    for (env, label) in [
+        (&[][..], ""),
+        (
+            &[("CARGO_PROFILE_DEV_BUILD_OVERRIDE_OPT_LEVEL", "3")][..],
+            ", build-override opt-level 3",
+        ),
+    ] {
+        let scripts = ["models-app", FLOOR_APP].map(|name| -> Result<PathBuf, String> {
+            apps.build_with_env(name, Profile::Dev, env)?;
+            apps.build_script(name, Profile::Dev, env)
+        });
+        let [script, floor] = scripts;
+        rows.extend(time_build_script(apps, &script?, &floor?, rounds, label)?);
+    }
     Ok(rows)
 }
 
-/// Runs build script `script` of `name` `rounds` times from an empty OUT_DIR, then `rounds`
-/// times with its inputs unchanged; rows named with `label`.
+/// The bench app whose build script only parses the models crate's files with syn.
+const FLOOR_APP: &str = "syn-floor-app";
+
+/// Runs models-app's build script `script` `rounds` times from an empty OUT_DIR, each followed
+/// by the floor's script `floor`, then `rounds` times with its inputs unchanged; rows named with
+/// `label`.
 fn time_build_script(
     apps: &Apps,
-    name: &str,
     script: &Path,
+    floor: &Path,
     rounds: usize,
     label: &str,
 ) -> Result<Vec<Row>, String> {
+    let name = "models-app";
     let out_dir = apps.work("build-script-out");
+    let mut floor_row = Row {
+        name: format!("syn::parse_file alone on the same files{label} (floor)"),
+        ..Row::default()
+    };
     let mut cold = Row {
         name: format!("bluefox-build (build.rs){label}, empty OUT_DIR"),
+        baseline: Some(floor_row.name.clone()),
         ..Row::default()
     };
     let mut warm = Row {
@@ -161,8 +175,18 @@ fn time_build_script(
             }
             Some(_) => {}
         }
+        if round < rounds {
+            let mut command = Command::new(floor);
+            command
+                .env("CARGO_MANIFEST_DIR", apps.dir(FLOOR_APP))
+                .env("OUT_DIR", apps.work("build-script-floor-out"))
+                .current_dir(apps.dir(FLOOR_APP));
+            let run = process::run(&mut command, &apps.work("build-script-floor.log"))?;
+            floor_row.wall_ms.push(ms(run.wall));
+            floor_row.rss_kib.push(run.max_rss_kib);
+        }
     }
-    Ok(vec![cold, warm])
+    Ok(vec![cold, warm, floor_row])
 }
 
 /// Case 3b: rebuild times of each app with `n` table migrations and with none, in `profile`,
