@@ -397,6 +397,14 @@ impl Tables {
         self.len() == 0
     }
 
+    /// The table at `index` (in name order), without walking the ones before it: the drift
+    /// check looks tables up by name through an index of positions.
+    pub fn get(&self, index: usize) -> Option<EmbeddedTable> {
+        let size = TableEntry::SIZE;
+        let record = self.tables.get(index * size..(index + 1) * size)?;
+        Some(table_view(self.text, self.columns, record))
+    }
+
     /// Every table, in name order.
     pub fn iter(&self) -> TablesIter {
         TablesIter {
@@ -501,27 +509,27 @@ views!(
     TablesIter,
     tables,
     EmbeddedTable,
-    |it: &TablesIter, record: &[u8]| {
-        let table = TableEntry::from_bytes(record);
-        let [first, end] = table.columns;
-        let bytes = first as usize * ColumnEntry::SIZE..end as usize * ColumnEntry::SIZE;
-        let entries = match it.columns.get(bytes) {
-            Some(entries) => entries,
-            None => panic!(
-                "embedded data is inconsistent: columns {first}..{end} of {}; build it with \
-                 bluefox_core::embedded::pack",
-                it.columns.len() / ColumnEntry::SIZE
-            ),
-        };
-        EmbeddedTable {
-            name: slice(it.text, table.name[0], table.name[1]),
-            columns: Columns {
-                text: it.text,
-                entries,
-            },
-        }
-    }
+    |it: &TablesIter, record: &[u8]| table_view(it.text, it.columns, record)
 );
+
+/// The [`EmbeddedTable`] view of a [`TableEntry`] record, its columns found in `columns`.
+fn table_view(text: &'static str, columns: &'static [u8], record: &[u8]) -> EmbeddedTable {
+    let table = TableEntry::from_bytes(record);
+    let [first, end] = table.columns;
+    let bytes = first as usize * ColumnEntry::SIZE..end as usize * ColumnEntry::SIZE;
+    let entries = match columns.get(bytes) {
+        Some(entries) => entries,
+        None => panic!(
+            "embedded data is inconsistent: columns {first}..{end} of {}; build it with \
+             bluefox_core::embedded::pack",
+            columns.len() / ColumnEntry::SIZE
+        ),
+    };
+    EmbeddedTable {
+        name: slice(text, table.name[0], table.name[1]),
+        columns: Columns { text, entries },
+    }
+}
 
 /// A table's columns in declaration order, as [`EmbeddedColumn`] views.
 #[derive(Debug, Clone)]

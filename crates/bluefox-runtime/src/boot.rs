@@ -170,7 +170,7 @@ async fn verify_schema(
             watched = generation.is_some(),
             "drift check: reading the catalog"
         );
-        let report = drift::compare(tables, &drift::live_schema(client).await?);
+        let report = drift::check(client, tables).await?;
         report.warn();
         if !report.is_clean() {
             return Ok(());

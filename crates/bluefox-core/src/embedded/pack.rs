@@ -359,6 +359,10 @@ mod tests {
                 ),
             ]
         );
+        let third = tables.get(2).map(|t| (t.name, t.columns.iter().count()));
+        assert_eq!(third, Some(("users", 2)));
+        assert_eq!(tables.get(1).map(|t| t.name), Some("tags"));
+        assert!(tables.get(3).is_none());
     }
 
     #[test]

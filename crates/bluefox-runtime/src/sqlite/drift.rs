@@ -2,18 +2,20 @@
 //!
 //! The snapshot keeps PostgreSQL's type names; SQLite declares the mapped ones
 //! (`bluefox_core::dialect::sqlite_type`). A live column whose declared type is the mapping of
-//! the snapshot's type is reported under the snapshot's name, so [`crate::drift::compare`] finds
-//! only real differences. The rowid alias (`INTEGER PRIMARY KEY`) cannot hold NULL, so a primary
-//! key column counts as NOT NULL.
+//! the snapshot's type is reported under the snapshot's name, so the shared
+//! [`Comparison`](crate::drift::Comparison) finds only real differences. The rowid alias
+//! (`INTEGER PRIMARY KEY`) cannot hold NULL, so a primary key column counts as NOT NULL.
 
 use super::store::db_error;
-use crate::drift::{canonical_type, compare, DriftReport, LiveColumn};
+use crate::drift::{canonical_type, Comparison, DriftReport, LiveColumn, TableIndex};
 use crate::error::Error;
 use crate::history::{DOWN_TABLE, HISTORY_TABLE};
 use bluefox_core::dialect::sqlite_type;
-use bluefox_core::embedded::Tables;
+use bluefox_core::embedded::{EmbeddedTable, Tables};
 use rusqlite::Connection;
 use std::collections::BTreeMap;
+
+const ACTION: &str = "read the live schema for the drift check";
 
 /// Reads the live tables (not SQLite's own, not the history tables), with each column's
 /// declared type as the snapshot would spell it when they agree.
@@ -24,49 +26,17 @@ pub fn live_schema(
     conn: &Connection,
     snapshot: Tables,
 ) -> Result<BTreeMap<String, Vec<LiveColumn>>, Error> {
-    const ACTION: &str = "read the live schema for the drift check";
-    let query = format!(
-        "SELECT m.name, p.name, p.type, p.\"notnull\", p.pk \
-         FROM sqlite_master m JOIN pragma_table_info(m.name) p \
-         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
-         AND m.name NOT IN ('{HISTORY_TABLE}', '{DOWN_TABLE}') \
-         ORDER BY m.name, p.cid"
-    );
-    let mut stmt = conn.prepare(&query).map_err(|e| db_error(ACTION, &e))?;
-    let rows = stmt
-        .query_map([], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, i64>(3)? != 0 || row.get::<_, i64>(4)? != 0,
-            ))
-        })
-        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| db_error(ACTION, &e))?;
-    let mut tables: BTreeMap<String, Vec<LiveColumn>> = BTreeMap::new();
-    for (table, name, declared, not_null) in rows {
-        let expected = snapshot
-            .iter()
-            .find(|t| t.name == table)
-            .and_then(|t| t.columns.iter().find(|c| c.name == name));
-        let declared = canonical_type(&declared);
-        let sql_type = match expected {
-            Some(c) if sqlite_type(c.sql_type) == sqlite_type(&declared) => {
-                canonical_type(c.sql_type)
-            }
-            _ => declared,
-        };
-        tables.entry(table).or_default().push(LiveColumn {
-            name,
-            sql_type,
-            nullable: !not_null,
-        });
-    }
+    let index = TableIndex::new(snapshot);
+    let mut tables = BTreeMap::new();
+    read_live(conn, |name, columns| {
+        respell(index.find(name).map(|(_, t)| t), columns);
+        tables.insert(name.to_string(), columns.to_vec());
+    })?;
     Ok(tables)
 }
 
-/// Compares the live schema with the snapshot; clean when the snapshot has no tables.
+/// Compares the live schema with the snapshot, table by table as the rows are read; clean when
+/// the snapshot has no tables.
 ///
 /// # Errors
 /// [`Error::Database`] when the query fails.
@@ -74,5 +44,64 @@ pub fn check(conn: &Connection, snapshot: Tables) -> Result<DriftReport, Error> 
     if snapshot.is_empty() {
         return Ok(DriftReport::default());
     }
-    Ok(compare(snapshot, &live_schema(conn, snapshot)?))
+    let mut comparison = Comparison::new(snapshot);
+    read_live(conn, |name, columns| {
+        respell(comparison.snapshot_table(name), columns);
+        comparison.table(name, columns);
+    })?;
+    Ok(comparison.finish())
+}
+
+/// Reads the live tables, ordered by name, and hands each to `each` with all its columns (their
+/// declared types canonical), holding only the current table's columns.
+fn read_live(
+    conn: &Connection,
+    mut each: impl FnMut(&str, &mut [LiveColumn]),
+) -> Result<(), Error> {
+    let query = format!(
+        "SELECT m.name, p.name, p.type, p.\"notnull\", p.pk \
+         FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
+         AND m.name NOT IN ('{HISTORY_TABLE}', '{DOWN_TABLE}') \
+         ORDER BY m.name, p.cid"
+    );
+    let failed = |e: rusqlite::Error| db_error(ACTION, &e);
+    let mut stmt = conn.prepare(&query).map_err(failed)?;
+    let mut rows = stmt.query([]).map_err(failed)?;
+    let mut table: Option<String> = None;
+    let mut columns: Vec<LiveColumn> = Vec::new();
+    while let Some(row) = rows.next().map_err(failed)? {
+        let name: String = row.get(0).map_err(failed)?;
+        if table.as_deref() != Some(name.as_str()) {
+            if let Some(done) = table.replace(name) {
+                each(&done, &mut columns);
+            }
+            columns.clear();
+        }
+        let not_null = row.get::<_, i64>(3).map_err(failed)? != 0
+            || row.get::<_, i64>(4).map_err(failed)? != 0;
+        columns.push(LiveColumn {
+            name: row.get(1).map_err(failed)?,
+            sql_type: canonical_type(&row.get::<_, String>(2).map_err(failed)?),
+            nullable: !not_null,
+        });
+    }
+    if let Some(done) = table {
+        each(&done, &mut columns);
+    }
+    Ok(())
+}
+
+/// Spells each live column's type as the snapshot table `expected` does when SQLite maps the
+/// two to the same declared type.
+fn respell(expected: Option<EmbeddedTable>, columns: &mut [LiveColumn]) {
+    let Some(expected) = expected else { return };
+    for column in columns {
+        let want = expected.columns.iter().find(|c| c.name == column.name);
+        if let Some(want) =
+            want.filter(|c| sqlite_type(c.sql_type) == sqlite_type(&column.sql_type))
+        {
+            column.sql_type = canonical_type(want.sql_type);
+        }
+    }
 }
