@@ -115,19 +115,21 @@ async fn migrate_and_check(
         tracing::debug!("history digest matches the embedded migrations: nothing pending");
         return verify_schema(client, embedded, generation).await;
     }
-    let status = history::validate(embedded, history::read(client).await?)?;
-    if status.pending.is_empty() {
-        history::check_unknown(&status, settings.strict)?;
+    let checked = history::check(embedded, history::read(client).await?)?;
+    if checked.pending == 0 {
+        history::refuse_unknown(&checked.unknown, settings.strict)?;
         // Applied versions this binary does not know: never stamped, so checked every boot.
         return verify_schema(client, embedded, None).await;
     }
     if settings.migrate == MigrateMode::Verify {
         return Err(Error::Pending {
-            versions: status.pending.iter().map(|m| m.version).collect(),
+            versions: history::pending_of(embedded, &checked.applied)
+                .map(|m| m.version)
+                .collect(),
         });
     }
     // The migrator reads the history again under the lock.
-    drop(status);
+    drop(checked);
     let (session, session_driver) = connect_unspawned(&settings.database_url).await?;
     let options = settings.migrator_options();
     let work = async move {
@@ -141,8 +143,9 @@ async fn migrate_and_check(
         result
     };
     let (result, ()) = tokio::join!(work, session_driver);
-    let report = result?;
-    tracing::info!(count = report.applied.len(), "migrations applied");
+    let run = result?;
+    tracing::info!(count = run.count(), "migrations applied");
+    drop(run);
     // The session may just have installed the watch: read its generation, then check that the
     // history is now exactly the embedded one before stamping.
     let (generation, digest) = tokio::join!(

@@ -150,17 +150,19 @@ impl<'a> Migrator<'a> {
     /// Lock timeout, history problems, a target that does not resolve, or a failing migration
     /// (the migrations before it stay applied).
     pub async fn upgrade(&self, target: Target) -> Result<UpgradeReport, Error> {
-        let status = self.status().await?;
-        if self.upgrade_plan(&status, target)?.is_empty() {
-            history::check_unknown(&status, self.options.strict)?;
+        let checked = history::check(self.embedded, history::read(self.client).await?)?;
+        if self.upgrade_plan(&checked, target)?.is_empty() {
+            history::refuse_unknown(&checked.unknown, self.options.strict)?;
             return Ok(UpgradeReport::default());
         }
-        self.upgrade_under_lock(target).await
+        let run = self.upgrade_under_lock(target).await?;
+        let applied = run.applied(self.embedded).collect();
+        Ok(UpgradeReport { applied })
     }
 
     /// The upgrade once the caller knows something is pending (boot read the history itself):
     /// takes the lock, re-reads the history under it, applies, releases.
-    pub(crate) async fn upgrade_under_lock(&self, target: Target) -> Result<UpgradeReport, Error> {
+    pub(crate) async fn upgrade_under_lock(&self, target: Target) -> Result<Run, Error> {
         lock::acquire(self.client, self.options.lock_timeout).await?;
         let result = self.upgrade_locked(target).await;
         finish(result, lock::release(self.client).await)
@@ -183,12 +185,17 @@ impl<'a> Migrator<'a> {
         finish(result, lock::release(self.client).await)
     }
 
-    fn upgrade_plan(&self, status: &Status, target: Target) -> Result<Vec<i64>, Error> {
-        let known: Vec<i64> = self.embedded.migrations.iter().map(|m| m.version).collect();
-        Ok(resolve_upgrade(target, &known, &status.applied_versions())?)
+    fn upgrade_plan(&self, checked: &history::Checked, target: Target) -> Result<Vec<i64>, Error> {
+        let known: Vec<i64> = self.embedded.migrations.versions().collect();
+        Ok(resolve_upgrade(
+            target,
+            &known,
+            &checked.applied_versions(),
+        )?)
     }
 
-    async fn prepare_session(&self) -> Result<Status, Error> {
+    /// Readies the session for DDL (see [`preflight`], and `SET lock_timeout`).
+    async fn prepare_session(&self) -> Result<(), Error> {
         preflight::check(self.client).await?;
         if let Some(timeout) = self.options.statement_lock_timeout {
             let set = format!("SET lock_timeout = '{}ms'", timeout.as_millis());
@@ -197,35 +204,37 @@ impl<'a> Migrator<'a> {
                 .await
                 .map_err(|e| Error::db("set lock_timeout", &e))?;
         }
-        self.status().await
+        Ok(())
     }
 
-    async fn upgrade_locked(&self, target: Target) -> Result<UpgradeReport, Error> {
-        let status = self.prepare_session().await?;
-        history::check_unknown(&status, self.options.strict)?;
-        let plan = self.upgrade_plan(&status, target)?;
+    async fn upgrade_locked(&self, target: Target) -> Result<Run, Error> {
+        self.prepare_session().await?;
+        let checked = history::check(self.embedded, history::read(self.client).await?)?;
+        history::refuse_unknown(&checked.unknown, self.options.strict)?;
+        let plan = self.upgrade_plan(&checked, target)?;
         if plan.is_empty() {
-            return Ok(UpgradeReport::default());
+            return Ok(Run::default());
         }
         let watch =
             crate::schema_watch::prepare_session(self.client, self.options.schema_watch).await;
-        // The plan says what is pending; the pending list goes before the run.
-        let applied_rows = status.applied;
-        drop(status.pending);
-        let applied = driver::run(
+        let elapsed = driver::run(
             self.client,
             self.embedded,
-            &applied_rows,
+            &checked.applied,
             &plan,
             watch.marks(),
         )
         .await;
         crate::schema_watch::finish_session(self.client, &watch).await;
-        Ok(UpgradeReport { applied: applied? })
+        Ok(Run {
+            plan,
+            elapsed: elapsed?,
+        })
     }
 
     async fn downgrade_locked(&self, target: Target) -> Result<DowngradeReport, Error> {
-        let status = self.prepare_session().await?;
+        self.prepare_session().await?;
+        let status = self.status().await?;
         let plan = resolve_downgrade(target, &status.applied_versions())?;
         let needs_stored = plan
             .iter()
@@ -257,6 +266,46 @@ impl<'a> Migrator<'a> {
         }
         Ok(report)
     }
+}
+
+/// What an upgrade applied, compactly: the plan's versions and each applied one's time, in plan
+/// order (a run stopped by a failure returns its error instead). Boot needs only the count;
+/// [`Migrator::upgrade`] turns it into the [`UpgradeReport`], 40 bytes per migration.
+#[derive(Debug, Default)]
+pub(crate) struct Run {
+    plan: Vec<i64>,
+    elapsed: Vec<Duration>,
+}
+
+impl Run {
+    /// How many migrations were applied.
+    pub(crate) fn count(&self) -> usize {
+        self.elapsed.len()
+    }
+
+    /// The applied migrations (of `embedded`, the run's), oldest first.
+    pub(crate) fn applied<'r>(
+        &'r self,
+        embedded: &'r Embedded,
+    ) -> impl Iterator<Item = AppliedMigration> + 'r {
+        applied(embedded, &self.plan, &self.elapsed)
+    }
+}
+
+/// The [`AppliedMigration`]s of `plan` (each embedded) whose times are `elapsed`, in order.
+fn applied<'e>(
+    embedded: &'e Embedded,
+    plan: &'e [i64],
+    elapsed: &'e [Duration],
+) -> impl Iterator<Item = AppliedMigration> + 'e {
+    plan.iter().zip(elapsed).filter_map(|(version, elapsed)| {
+        let m = embedded.migration(*version)?;
+        Some(AppliedMigration {
+            version: m.version,
+            name: m.name,
+            elapsed: *elapsed,
+        })
+    })
 }
 
 /// The result of the work under the lock; a failed release is only a warning once the work
