@@ -40,6 +40,14 @@ pub async fn boot(embedded: &'static Embedded) -> Result<Client, Error> {
 /// # Errors
 /// As [`boot`].
 pub async fn boot_with(settings: &Settings, embedded: &'static Embedded) -> Result<Client, Error> {
+    // On the heap: the application's own future holds this one, and the runtime moves that
+    // future on the stack on its way in (`#[tokio::main]`, `block_on`). Held inline, boot's
+    // 3.9 KB made the stack of a run applying 1000 migrations reach 40 KiB; boxed, 24 KiB.
+    Box::pin(boot_inline(settings, embedded)).await
+}
+
+/// [`boot_with`]'s work, not boxed.
+async fn boot_inline(settings: &Settings, embedded: &'static Embedded) -> Result<Client, Error> {
     let url_dialect = settings.database_url.dialect();
     if embedded.dialect == Dialect::Sqlite.name() && url_dialect == Dialect::Sqlite {
         return Err(Error::Database {
@@ -56,7 +64,10 @@ pub async fn boot_with(settings: &Settings, embedded: &'static Embedded) -> Resu
         });
     }
     let (client, driver) = connect_unspawned(&settings.database_url).await?;
-    let (result, driver) = drive(driver, migrate_and_check(&client, settings, embedded)).await;
+    let (result, driver) = {
+        let work = std::pin::pin!(migrate_and_check(&client, settings, embedded));
+        drive(driver, work).await
+    };
     if let Some(driver) = driver {
         tokio::spawn(driver);
     }
@@ -65,11 +76,14 @@ pub async fn boot_with(settings: &Settings, embedded: &'static Embedded) -> Resu
 
 /// Runs `work` while polling the connection `driver` on the same task; hands the driver back
 /// unless the connection ended first (then `work` is left to fail on the closed connection).
+///
+/// `work` comes pinned by the caller: taken by value and pinned here, it was held twice in this
+/// future (the argument and the pinned copy), which made boot's future 7.4 KB instead of 3.9
+/// (and the stack of a run applying 1000 migrations 60 KiB instead of 40).
 async fn drive<F: std::future::Future>(
     mut driver: ConnectionDriver,
-    work: F,
+    mut work: std::pin::Pin<&mut F>,
 ) -> (F::Output, Option<ConnectionDriver>) {
-    let mut work = std::pin::pin!(work);
     tokio::select! {
         biased;
         output = &mut work => (output, Some(driver)),
@@ -183,4 +197,28 @@ async fn verify_schema(
         schema_watch::store_stamp(client, embedded, generation).await;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bluefox_core::embedded::{EmbeddedSnapshot, Migrations};
+
+    static EMBEDDED: Embedded = Embedded {
+        dialect: "postgresql",
+        migrations: Migrations::EMPTY,
+        snapshot: EmbeddedSnapshot::EMPTY,
+        history_digest: "",
+    };
+
+    #[test]
+    fn the_future_an_application_holds_is_small() {
+        // Not polled: only its size matters. Inline it was 7.4 KB, then 3.9 KB.
+        let settings = Settings::from_lookup(|name| {
+            (name == "DATABASE_URL").then(|| "postgres://app@127.0.0.1/app".to_string())
+        })
+        .unwrap();
+        let size = std::mem::size_of_val(&boot_with(&settings, &EMBEDDED));
+        assert!(size <= 256, "boot_with's future is {size} bytes");
+    }
 }
