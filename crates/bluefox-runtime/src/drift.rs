@@ -146,7 +146,7 @@ pub async fn live_schema(client: &Client) -> Result<BTreeMap<String, Vec<LiveCol
 /// drift check the largest part of the memory a run applying 1000 table migrations touched.
 async fn read_live(
     client: &Client,
-    mut each: impl FnMut(&str, &[LiveColumn]),
+    mut each: impl FnMut(&str, &mut [LiveColumn]),
 ) -> Result<(), Error> {
     use futures_util::StreamExt;
     let query = format!(
@@ -160,33 +160,62 @@ async fn read_live(
     let failed =
         |e: tokio_postgres::Error| Error::db("read the live schema for the drift check", &e);
     let mut messages = std::pin::pin!(client.simple_query_raw(&query).await.map_err(failed)?);
-    // The table whose rows are arriving, and its columns so far.
-    let mut table: Option<String> = None;
-    let mut columns: Vec<LiveColumn> = Vec::new();
+    let mut tables = TableRows::default();
     while let Some(message) = messages.next().await {
         let SimpleQueryMessage::Row(row) = message.map_err(failed)? else {
             continue;
         };
         let Some(name) = row.get(0) else { continue };
-        if table.as_deref() != Some(name) {
-            if let Some(done) = table.replace(name.to_string()) {
-                each(&done, &columns);
-            }
-            columns.clear();
-        }
         // A table without columns is one row of NULLs.
-        if let (Some(column), Some(ty)) = (row.get(1), row.get(2)) {
-            columns.push(LiveColumn {
+        let column = match (row.get(1), row.get(2)) {
+            (Some(column), Some(ty)) => Some(LiveColumn {
                 name: column.to_string(),
                 sql_type: canonical_type(ty),
                 nullable: row.get(3) != Some("t"),
-            });
+            }),
+            _ => None,
+        };
+        tables.push(name, column, &mut each);
+    }
+    tables.finish(&mut each);
+    Ok(())
+}
+
+/// Catalog rows (ordered by table) grouped into tables as they arrive: a table is handed on
+/// with all its columns once the next table's first row, or the end, shows it complete, so
+/// only the current table's columns are held. PostgreSQL's and SQLite's readers both use it.
+#[derive(Debug, Default)]
+pub(crate) struct TableRows {
+    /// The table whose rows are arriving.
+    table: Option<String>,
+    /// Its columns so far.
+    columns: Vec<LiveColumn>,
+}
+
+impl TableRows {
+    /// A row of table `name` with its `column` (`None` for a table without columns); hands the
+    /// previous table to `each` when this row starts another.
+    pub(crate) fn push(
+        &mut self,
+        name: &str,
+        column: Option<LiveColumn>,
+        each: &mut impl FnMut(&str, &mut [LiveColumn]),
+    ) {
+        if self.table.as_deref() != Some(name) {
+            if let Some(done) = self.table.replace(name.to_string()) {
+                each(&done, &mut self.columns);
+            }
+            self.columns.clear();
+        }
+        self.columns.extend(column);
+    }
+
+    /// Hands the last table to `each`, once every row was pushed.
+    pub(crate) fn finish(mut self, each: &mut impl FnMut(&str, &mut [LiveColumn])) {
+        if let Some(done) = self.table.take() {
+            each(&done, &mut self.columns);
         }
     }
-    if let Some(done) = table {
-        each(&done, &columns);
-    }
-    Ok(())
 }
 
 /// Reads the live schema and compares it with the snapshot, table by table as the catalog's

@@ -45,8 +45,13 @@ pub struct Status {
 impl Status {
     /// The applied versions, ascending.
     pub fn applied_versions(&self) -> Vec<i64> {
-        self.applied.iter().map(|r| r.version).collect()
+        versions(&self.applied)
     }
+}
+
+/// The versions of history `rows`, in their order.
+fn versions(rows: &[AppliedRow]) -> Vec<i64> {
+    rows.iter().map(|r| r.version).collect()
 }
 
 /// Reads `refinery_schema_history` in one round trip; a missing table is an empty history.
@@ -197,7 +202,7 @@ pub(crate) struct Checked {
 impl Checked {
     /// The applied versions, ascending.
     pub fn applied_versions(&self) -> Vec<i64> {
-        self.applied.iter().map(|r| r.version).collect()
+        versions(&self.applied)
     }
 }
 
@@ -223,7 +228,12 @@ pub(crate) fn check(embedded: &Embedded, applied: Vec<AppliedRow>) -> Result<Che
             None => unknown.push(row.version),
         }
     }
-    let first_pending = pending_of(embedded, &applied).next();
+    // One pass over the embedded migrations: the first pending one, then the count.
+    let mut pending_iter = pending_of(embedded, &applied);
+    let first_pending = pending_iter.next();
+    let pending = first_pending
+        .as_ref()
+        .map_or(0, |_| 1 + pending_iter.count());
     if let (Some(newest), Some(first)) = (applied.last(), first_pending) {
         if first.version < newest.version {
             return Err(Error::OutOfOrder {
@@ -233,7 +243,6 @@ pub(crate) fn check(embedded: &Embedded, applied: Vec<AppliedRow>) -> Result<Che
             });
         }
     }
-    let pending = pending_of(embedded, &applied).count();
     Ok(Checked {
         applied,
         pending,

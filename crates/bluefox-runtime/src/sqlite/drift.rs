@@ -7,7 +7,7 @@
 //! (`INTEGER PRIMARY KEY`) cannot hold NULL, so a primary key column counts as NOT NULL.
 
 use super::store::db_error;
-use crate::drift::{canonical_type, Comparison, DriftReport, LiveColumn, TableIndex};
+use crate::drift::{canonical_type, Comparison, DriftReport, LiveColumn, TableIndex, TableRows};
 use crate::error::Error;
 use crate::history::{DOWN_TABLE, HISTORY_TABLE};
 use bluefox_core::dialect::sqlite_type;
@@ -68,27 +68,19 @@ fn read_live(
     let failed = |e: rusqlite::Error| db_error(ACTION, &e);
     let mut stmt = conn.prepare(&query).map_err(failed)?;
     let mut rows = stmt.query([]).map_err(failed)?;
-    let mut table: Option<String> = None;
-    let mut columns: Vec<LiveColumn> = Vec::new();
+    let mut tables = TableRows::default();
     while let Some(row) = rows.next().map_err(failed)? {
         let name: String = row.get(0).map_err(failed)?;
-        if table.as_deref() != Some(name.as_str()) {
-            if let Some(done) = table.replace(name) {
-                each(&done, &mut columns);
-            }
-            columns.clear();
-        }
         let not_null = row.get::<_, i64>(3).map_err(failed)? != 0
             || row.get::<_, i64>(4).map_err(failed)? != 0;
-        columns.push(LiveColumn {
+        let column = LiveColumn {
             name: row.get(1).map_err(failed)?,
             sql_type: canonical_type(&row.get::<_, String>(2).map_err(failed)?),
             nullable: !not_null,
-        });
+        };
+        tables.push(&name, Some(column), &mut each);
     }
-    if let Some(done) = table {
-        each(&done, &mut columns);
-    }
+    tables.finish(&mut each);
     Ok(())
 }
 
