@@ -30,7 +30,8 @@ pub struct MigratorOptions {
     pub statement_lock_timeout: Option<Duration>,
     /// Refuse (instead of warn about) applied migrations this binary does not contain.
     pub strict: bool,
-    /// Install the [schema watch](crate::schema_watch) when migrating as a superuser.
+    /// Install the [schema watch](crate::schema_watch) when the migrating role may create event
+    /// triggers (it tries; a refusal is rolled back).
     pub schema_watch: bool,
 }
 

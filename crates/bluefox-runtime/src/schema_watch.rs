@@ -3,7 +3,9 @@
 //!
 //! Reading the catalog costs the server milliseconds per thousand tables, and digesting the
 //! history a millisecond or two per thousand migrations, more than the rest of a boot. So a
-//! migration session run by a superuser installs, in the history's schema:
+//! migration session whose role may create event triggers (a superuser, or a managed service's
+//! admin role where it allows them, such as Amazon RDS's master user) installs, in the history's
+//! schema:
 //! - `bluefox_schema_generation`, a sequence; an event trigger (`ddl_command_end` and
 //!   `sql_drop`) that takes its next value after every DDL command on anything but temporary
 //!   objects, whoever runs it; and a statement trigger on `refinery_schema_history` that does the
@@ -19,8 +21,9 @@
 //! is still the current one knows the history and the schema are the ones it verified: nothing
 //! is pending and no DDL ran since. Any other boot computes the history digest (and reads the
 //! catalog when the snapshot has tables), reports drift, and when there is none stores a new
-//! stamp. Without the watch (a migrating role that is not a superuser may not create event
-//! triggers) every boot does the full check, as before; nothing else changes.
+//! stamp. Without the watch (the migrating role may not create event triggers, which the
+//! session finds out by trying: its installation is refused and rolled back) every boot does the
+//! full check, as before; nothing else changes.
 //!
 //! The triggers advance the generation when DDL runs, before it commits; a boot verifying then
 //! would see the advanced generation but not the DDL. So the triggers also take the watch lock
@@ -36,6 +39,7 @@ use crate::error::Error;
 use crate::history::HISTORY_TABLE;
 use bluefox_core::embedded::Embedded;
 use bluefox_core::schema::quote_ident;
+use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, SimpleQueryMessage};
 
 /// The sequence the event trigger advances after each DDL command.
@@ -187,23 +191,25 @@ pub async fn store_stamp(client: &Client, embedded: &Embedded, generation: i64) 
     }
 }
 
-/// Whether the current schema has the watch, and whether this session may install it.
+/// Whether the current schema has the watch. Whether this session's role may install or upgrade
+/// it is not asked: a superuser may, and so may the admin role of a managed service that allows
+/// event triggers without superuser rights (Amazon RDS's master user), which no setting tells
+/// apart from a role that may not. So the session tries, and a refusal costs one rolled-back
+/// transaction in a session that migrates anyway.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Presence {
     /// Installed; with `upgrade`, by an older bluefox whose trigger functions lack what this
-    /// one's have (the watch lock, their own `lock_timeout`), in a schema this superuser
-    /// session can upgrade.
+    /// one's have (the watch lock, their own `lock_timeout`), in this schema.
     Installed { upgrade: Option<String> },
-    /// Not installed; the session's role is a superuser (only one may create event triggers),
-    /// so it can install it in this schema.
+    /// Not installed in this schema.
     Installable { schema: String },
-    /// Not installed, and this role may not install it.
+    /// No schema to install it in (nothing on the `search_path` exists).
     Absent,
 }
 
 async fn presence(client: &Client) -> Result<Presence, Error> {
     let probe = format!(
-        "SELECT current_setting('is_superuser'), current_schema()::text, \
+        "SELECT current_schema()::text, \
          EXISTS (SELECT 1 FROM pg_event_trigger e JOIN pg_proc p ON p.oid = e.evtfoid \
          WHERE p.proname = '{WATCH_FUNCTION}' \
          AND p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())), \
@@ -219,25 +225,49 @@ async fn presence(client: &Client) -> Result<Presence, Error> {
     let Some(row) = first_row(&messages) else {
         return Ok(Presence::Absent);
     };
-    Ok(match (row.get(0), row.get(1), row.get(2)) {
-        (superuser, schema, Some("t")) => Presence::Installed {
-            upgrade: match (superuser, schema, row.get(3)) {
-                (Some("on"), Some(schema), Some("t")) => Some(schema.to_string()),
-                _ => None,
-            },
-        },
-        (Some("on"), Some(schema), _) => Presence::Installable {
-            schema: schema.to_string(),
-        },
-        _ => Presence::Absent,
-    })
+    Ok(presence_of([row.get(0), row.get(1), row.get(2)]))
 }
 
-async fn install_in(client: &Client, schema: &str) -> Result<(), Error> {
-    client
-        .batch_execute(&install_sql(schema))
-        .await
-        .map_err(|e| Error::db("install the schema watch", &e))
+/// [`Presence`] from the probe's row: the current schema, whether the watch's event trigger is
+/// there, whether its functions are older than this bluefox's.
+fn presence_of(row: [Option<&str>; 3]) -> Presence {
+    match row {
+        [Some(schema), Some("t"), Some("t")] => Presence::Installed {
+            upgrade: Some(schema.to_string()),
+        },
+        [_, Some("t"), _] => Presence::Installed { upgrade: None },
+        [Some(schema), _, _] => Presence::Installable {
+            schema: schema.to_string(),
+        },
+        [None, _, _] => Presence::Absent,
+    }
+}
+
+/// Whether the server refused a statement for want of a privilege (SQLSTATE 42501): a role
+/// that may not create event triggers, or that does not own the watch's functions.
+fn refused_for_privilege(e: &tokio_postgres::Error) -> bool {
+    e.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE)
+}
+
+/// What is logged when the role may not install or upgrade the watch (at debug level: every
+/// migration session of such a role meets it, and nothing is wrong).
+pub const REFUSED: &str = "this role may not, which is expected unless it is a superuser or a \
+                           managed service's admin role that may create event triggers";
+
+/// Runs `sql` (one transaction of the watch's statements); when it fails, rolls it back and
+/// logs why: at debug level when the role lacks the privilege ([`REFUSED`]), as a warning
+/// otherwise.
+async fn run_watch_transaction(client: &Client, sql: &str, doing: &'static str, without: &str) {
+    let Err(e) = client.batch_execute(sql).await else {
+        return;
+    };
+    let _ = client.batch_execute("ROLLBACK").await;
+    let error = Error::db(doing, &e);
+    if refused_for_privilege(&e) {
+        tracing::debug!("{error}; {REFUSED}; {without}");
+    } else {
+        tracing::warn!("{error}; {without}");
+    }
 }
 
 /// What a migration session does about the watch, decided before its first migration.
@@ -266,8 +296,8 @@ impl SessionWatch {
 
 /// What a migration session does about the watch before its first migration: when it is
 /// installed, advances the generation once (so every stamp taken before the session is stale,
-/// whatever the session then does); when it is not and `install` allows and the role can,
-/// leaves the installation to [`finish_session`]. Never fails the session: the watch is an
+/// whatever the session then does); when it is not and `install` allows, leaves the
+/// installation to [`finish_session`]. Never fails the session: the watch is an
 /// optimisation, so a failure is logged and the session goes on without it, its DDL then
 /// advancing the generation statement by statement as anyone's does.
 pub async fn prepare_session(client: &Client, install: bool) -> SessionWatch {
@@ -282,13 +312,13 @@ pub async fn prepare_session(client: &Client, install: bool) -> SessionWatch {
             upgrade: Some(schema),
         }) => {
             let sql = format!("BEGIN;\n{}COMMIT;", functions_sql(&schema));
-            if let Err(e) = client.batch_execute(&sql).await {
-                let _ = client.batch_execute("ROLLBACK").await;
-                tracing::warn!(
-                    "{}; the schema watch keeps its older trigger functions",
-                    Error::db("upgrade the schema watch", &e)
-                );
-            }
+            run_watch_transaction(
+                client,
+                &sql,
+                "upgrade the schema watch",
+                "the schema watch keeps its older trigger functions",
+            )
+            .await;
         }
         Ok(Presence::Installable { schema }) => return SessionWatch::InstallAfter { schema },
         Ok(Presence::Absent) => return SessionWatch::Unmarked,
@@ -318,12 +348,13 @@ pub async fn finish_session(client: &Client, watch: &SessionWatch) {
         SessionWatch::InstallAfter { schema } => schema,
         SessionWatch::Unmarked => return,
     };
-    if let Err(e) = install_in(client, schema).await {
-        let _ = client.batch_execute("ROLLBACK").await;
-        tracing::warn!(
-            "{e}; going on without the schema watch (every boot then does the full check)"
-        );
-    }
+    run_watch_transaction(
+        client,
+        &install_sql(schema),
+        "install the schema watch",
+        "going on without the schema watch (every boot then does the full check)",
+    )
+    .await;
 }
 
 /// Advances the generation once for a whole migration session, before its first migration: the
@@ -509,6 +540,28 @@ mod tests {
             state([Some("x"), Some("t"), Some("42"), Some("abc"), Some("8")]),
             StampCheck::Unwatched
         );
+    }
+
+    #[test]
+    fn any_role_tries_to_install_or_upgrade_the_watch_in_its_schema() {
+        // No superuser column: whether the role may is found out by trying.
+        assert_eq!(
+            presence_of([Some("app"), Some("f"), Some("f")]),
+            Presence::Installable {
+                schema: "app".into()
+            }
+        );
+        assert_eq!(
+            presence_of([Some("app"), Some("t"), Some("t")]),
+            Presence::Installed {
+                upgrade: Some("app".into())
+            }
+        );
+        assert_eq!(
+            presence_of([Some("app"), Some("t"), Some("f")]),
+            Presence::Installed { upgrade: None }
+        );
+        assert_eq!(presence_of([None, Some("f"), Some("f")]), Presence::Absent);
     }
 
     #[test]

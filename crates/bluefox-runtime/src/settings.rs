@@ -8,7 +8,7 @@
 //! | `BLUEFOX_STRICT` | refuse to boot when the database has versions the binary does not know | `false` |
 //! | `BLUEFOX_LOCK_TIMEOUT` | seconds to wait for the migration advisory lock | `60` |
 //! | `BLUEFOX_STATEMENT_LOCK_TIMEOUT` | PostgreSQL `lock_timeout` for each DDL statement, seconds | `10` |
-//! | `BLUEFOX_SCHEMA_WATCH` | a migration session run by a superuser installs the [schema watch](crate::schema_watch) | `on` |
+//! | `BLUEFOX_SCHEMA_WATCH` | a migration session whose role may create event triggers installs the [schema watch](crate::schema_watch) | `on` |
 //!
 //! A variable set in the real environment always wins over `.env`; `.env` is read into a map and
 //! never written into the process environment. Parsing goes through a lookup closure
@@ -46,7 +46,8 @@ pub struct Settings {
     /// `BLUEFOX_STATEMENT_LOCK_TIMEOUT`: PostgreSQL `lock_timeout` while running DDL.
     pub statement_lock_timeout: Duration,
     /// `BLUEFOX_SCHEMA_WATCH`: whether a migration session may install the
-    /// [schema watch](crate::schema_watch) (it does only as a superuser).
+    /// [schema watch](crate::schema_watch) (it can only where its role may create event
+    /// triggers).
     pub schema_watch: bool,
 }
 

@@ -6,6 +6,7 @@
 mod support;
 
 use bluefox_runtime::error::Error;
+use bluefox_runtime::schema_watch;
 use bluefox_runtime::settings::Settings;
 use bluefox_runtime::{boot_with, EmbeddedColumn};
 use support::log::{capture, lines, Log};
@@ -199,6 +200,18 @@ async fn without_a_superuser_there_is_no_watch_and_every_boot_reads_the_catalog(
     let url = db.url_as(&role);
     let embedded = embedded(&[USERS], TABLES);
     assert!(boot_reads_catalog(&log, &url, embedded).await);
+    // The session tried (a managed service's admin role may), was refused, rolled back, and
+    // said so only at debug level: nothing is wrong.
+    let refused = lines(&log, Level::DEBUG, schema_watch::REFUSED);
+    assert!(
+        refused.len() == 1 && refused[0].contains("install the schema watch"),
+        "{refused:?}"
+    );
+    assert!(
+        lines(&log, Level::WARN, "schema watch").is_empty(),
+        "{:?}",
+        lines(&log, Level::WARN, "")
+    );
     assert_eq!(db.column("SELECT count(*) FROM pg_event_trigger"), ["0"]);
     assert_eq!(
         db.column("SELECT count(*) FROM pg_class WHERE relname IN ('bluefox_schema_state', 'bluefox_schema_generation')"),
@@ -470,6 +483,62 @@ async fn a_migration_session_upgrades_trigger_functions_an_older_bluefox_install
         .await
         .expect("upgrade");
     assert_eq!(db.column(outdated), ["0"]);
+}
+
+/// A role that is not a superuser but owns the watch's functions (as a managed service's admin
+/// role that installed the watch does) upgrades them; one that does not is refused quietly.
+#[tokio::test(flavor = "current_thread")]
+async fn the_owner_of_an_older_watch_upgrades_it_without_being_a_superuser() {
+    let (log, _guard) = capture();
+    let db = TestDb::new("bluefox_w");
+    let admin = db.client().await;
+    bluefox_runtime::Migrator::new(&admin, embedded(&[USERS], &[]))
+        .upgrade(bluefox_runtime::Target::Head)
+        .await
+        .expect("upgrade");
+    let owner = db.role("bluefox_w_owner", "");
+    let other = db.role("bluefox_w_other", "");
+    admin
+        .batch_execute(&format!(
+            "CREATE OR REPLACE FUNCTION public.bluefox_history_changed() RETURNS trigger \
+             LANGUAGE plpgsql SET search_path = pg_catalog AS $$ BEGIN \
+             PERFORM nextval('public.bluefox_schema_generation'::regclass); RETURN NULL; END $$; \
+             ALTER FUNCTION public.bluefox_history_changed() OWNER TO \"{owner}\"; \
+             ALTER FUNCTION public.bluefox_schema_changed() OWNER TO \"{owner}\"; \
+             GRANT CREATE ON SCHEMA public TO \"{owner}\", \"{other}\"; \
+             GRANT ALL ON ALL TABLES IN SCHEMA public TO \"{owner}\", \"{other}\""
+        ))
+        .await
+        .unwrap();
+    let outdated = "SELECT count(*) FROM pg_proc WHERE proname LIKE 'bluefox_%_changed' \
+                    AND (prosrc NOT LIKE '%pg_advisory_xact_lock_shared%' \
+                    OR NOT coalesce('lock_timeout=0' = ANY(proconfig), false))";
+    assert_eq!(db.column(outdated), ["1"]);
+    let third = (
+        20261130000010,
+        "add_notes",
+        "CREATE TABLE \"notes\" (\"id\" BIGINT);\n",
+        Some("DROP TABLE \"notes\";\n"),
+    );
+    let as_other = connect(&db.url_as(&other)).await;
+    bluefox_runtime::Migrator::new(&as_other, embedded(&[USERS, BIO_LESS], &[]))
+        .upgrade(bluefox_runtime::Target::Head)
+        .await
+        .expect("upgrade");
+    assert_eq!(db.column(outdated), ["1"]);
+    let refused = lines(&log, Level::DEBUG, schema_watch::REFUSED);
+    assert!(
+        refused.len() == 1 && refused[0].contains("upgrade the schema watch"),
+        "{refused:?}"
+    );
+    assert!(lines(&log, Level::WARN, "schema watch").is_empty());
+    let as_owner = connect(&db.url_as(&owner)).await;
+    bluefox_runtime::Migrator::new(&as_owner, embedded(&[USERS, BIO_LESS, third], &[]))
+        .upgrade(bluefox_runtime::Target::Head)
+        .await
+        .expect("upgrade");
+    assert_eq!(db.column(outdated), ["0"]);
+    assert!(lines(&log, Level::WARN, "schema watch").is_empty());
 }
 
 /// A DDL session with a `lock_timeout` shorter than a boot's verification statement still
