@@ -230,7 +230,7 @@ pub async fn boot(
         .collect();
     if set.shape == Shape::Table {
         // The same binary on a database whose migrations ran without the schema watch (a
-        // migrating role that is not a superuser): every boot reads the catalog.
+        // migrating role that may not create event triggers): every boot reads the catalog.
         if let Some(Contender::Binary { path, .. }) =
             contenders.iter().find(|c| c.name() == "bluefox")
         {
