@@ -15,6 +15,7 @@ pub mod diff;
 pub mod embedded;
 pub mod migration_file;
 pub mod migration_set;
+pub mod naming;
 pub mod render;
 pub mod schema;
 pub mod snapshot;

@@ -24,6 +24,7 @@
 //! `column = "..."`, and `skip`ped fields have no column. Unknown keys are compile errors at the
 //! key, listing the valid ones, in the same words as the build script's report.
 
+use bluefox_core::naming::{snake_case, unraw};
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as TokenStream2};
 use quote::quote;
@@ -185,36 +186,6 @@ fn string_value(keys: &[Key], key: &str) -> syn::Result<Option<String>> {
             format!("`{key}` expects a non-empty string, as in {key} = \"name\""),
         )),
     }
-}
-
-/// The struct name in snake_case; the same rule as `bluefox_build::model::naming::snake_case`.
-fn snake_case(name: &str) -> String {
-    let name = unraw(name);
-    let chars: Vec<char> = name.chars().collect();
-    let mut out = String::with_capacity(name.len() + 4);
-    for (i, &c) in chars.iter().enumerate() {
-        if c.is_uppercase() {
-            let prev = i.checked_sub(1).map(|p| chars[p]);
-            let next = chars.get(i + 1).copied();
-            let boundary = match prev {
-                None | Some('_') => false,
-                Some(p) if p.is_lowercase() || p.is_ascii_digit() => true,
-                Some(p) => p.is_uppercase() && next.is_some_and(|n| n.is_lowercase()),
-            };
-            if boundary {
-                out.push('_');
-            }
-            out.extend(c.to_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// An identifier without its raw prefix (`r#type` -> `type`).
-fn unraw(ident: &str) -> &str {
-    ident.strip_prefix("r#").unwrap_or(ident)
 }
 
 #[cfg(test)]
