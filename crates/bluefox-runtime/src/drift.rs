@@ -9,6 +9,7 @@ use crate::error::Error;
 use crate::history::{DOWN_TABLE, HISTORY_TABLE};
 use crate::schema_watch::STATE_TABLE;
 use bluefox_core::embedded::{EmbeddedTable, Tables};
+use bluefox_core::types::normalize_sql_type;
 use std::collections::BTreeMap;
 use std::fmt;
 use tokio_postgres::{Client, SimpleQueryMessage};
@@ -363,41 +364,69 @@ impl Comparison {
     }
 }
 
-/// Spells a type the way bluefox's snapshot does: `format_type` output (`character varying(80)`,
-/// `timestamp with time zone`, `integer[]`) and common aliases (`int8`, `varchar(80)`) become
-/// `VARCHAR(80)`, `TIMESTAMPTZ`, `INTEGER[]`, `BIGINT`.
+/// Spells a type the way bluefox's snapshot does, so the catalog's type and the snapshot's
+/// compare equal whenever PostgreSQL stores the one as the other. Both sides go through
+/// [`normalize_sql_type`], the spelling the snapshot is written in (`format_type`'s
+/// `character varying(80)`, `time(3) without time zone` and `timestamp with time zone[]` become
+/// `VARCHAR(80)`, `TIME(3)` and `TIMESTAMPTZ[]`); then what the server only takes as another
+/// type is folded into it: the serials into their integers, `float(p)` into `REAL` or `DOUBLE
+/// PRECISION`, `varbit` into `BIT VARYING`, `bpchar` into `CHAR`. A type name it refuses (one
+/// in quotes, as `format_type` writes `"char"`) is compared as written, in upper case.
 pub fn canonical_type(text: &str) -> String {
-    let trimmed = text.trim();
-    if let Some(element) = trimmed.strip_suffix("[]") {
-        return format!("{}[]", canonical_type(element));
+    if let Some(name) = common_type(text) {
+        return name.to_string();
     }
-    let lower = trimmed.to_ascii_lowercase();
-    let lower = lower.split_whitespace().collect::<Vec<_>>().join(" ");
-    let (base, args) = match lower.find('(') {
-        Some(i) => (lower[..i].trim_end(), lower[i..].replace(' ', "")),
-        None => (lower.as_str(), String::new()),
+    let Ok(spelled) = normalize_sql_type(text) else {
+        return text.trim().to_ascii_uppercase();
     };
-    let name = match base {
-        "bigint" | "int8" | "bigserial" | "serial8" => "BIGINT",
-        "integer" | "int" | "int4" | "serial" | "serial4" => "INTEGER",
-        "smallint" | "int2" | "smallserial" | "serial2" => "SMALLINT",
-        "text" => "TEXT",
-        "character varying" | "varchar" => "VARCHAR",
-        "character" | "char" | "bpchar" => "CHAR",
-        "boolean" | "bool" => "BOOLEAN",
-        "double precision" | "float8" => "DOUBLE PRECISION",
-        "real" | "float4" => "REAL",
-        "timestamp with time zone" | "timestamptz" => "TIMESTAMPTZ",
-        "timestamp without time zone" | "timestamp" => "TIMESTAMP",
-        "date" => "DATE",
-        "uuid" => "UUID",
-        "jsonb" => "JSONB",
-        "json" => "JSON",
-        "bytea" => "BYTEA",
-        "numeric" | "decimal" => "NUMERIC",
-        _ => return trimmed.to_ascii_uppercase(),
+    let element_end = spelled.find('[').unwrap_or(spelled.len());
+    let (element, arrays) = spelled.split_at(element_end);
+    let (name, args) = match element.find('(') {
+        Some(open) => element.split_at(open),
+        None => (element, ""),
     };
-    format!("{name}{args}")
+    let folded = match (name, args) {
+        ("BIGSERIAL" | "SERIAL8", "") => "BIGINT",
+        ("SERIAL" | "SERIAL4", "") => "INTEGER",
+        ("SMALLSERIAL" | "SERIAL2", "") => "SMALLINT",
+        ("FLOAT", precision) => match precision
+            .trim_start_matches('(')
+            .trim_end_matches(')')
+            .parse::<u8>()
+        {
+            Ok(1..=24) => "REAL",
+            Ok(25..=53) => "DOUBLE PRECISION",
+            _ => return spelled,
+        },
+        ("VARBIT", _) => return format!("BIT VARYING{args}{arrays}"),
+        ("BPCHAR", _) => return format!("CHAR{args}{arrays}"),
+        _ => return spelled,
+    };
+    format!("{folded}{arrays}")
+}
+
+/// The canonical name of the types nearly every column has, in the two spellings a drift check
+/// meets (`format_type`'s and the snapshot's): a boot reading a thousand tables' catalog spells
+/// thousands of types, and these skip [`normalize_sql_type`]'s general parse.
+fn common_type(text: &str) -> Option<&'static str> {
+    Some(match text {
+        "bigint" | "BIGINT" => "BIGINT",
+        "integer" | "INTEGER" => "INTEGER",
+        "smallint" | "SMALLINT" => "SMALLINT",
+        "text" | "TEXT" => "TEXT",
+        "boolean" | "BOOLEAN" => "BOOLEAN",
+        "real" | "REAL" => "REAL",
+        "double precision" | "DOUBLE PRECISION" => "DOUBLE PRECISION",
+        "numeric" | "NUMERIC" => "NUMERIC",
+        "date" | "DATE" => "DATE",
+        "time without time zone" | "TIME" => "TIME",
+        "timestamp without time zone" | "TIMESTAMP" => "TIMESTAMP",
+        "timestamp with time zone" | "TIMESTAMPTZ" => "TIMESTAMPTZ",
+        "uuid" | "UUID" => "UUID",
+        "jsonb" | "JSONB" => "JSONB",
+        "bytea" | "BYTEA" => "BYTEA",
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -410,6 +439,9 @@ mod tests {
         let cases = [
             ("bigint", "BIGINT"),
             ("integer", "INTEGER"),
+            ("int", "INTEGER"),
+            ("bigserial", "BIGINT"),
+            ("serial4", "INTEGER"),
             ("character varying(80)", "VARCHAR(80)"),
             ("VARCHAR(80)", "VARCHAR(80)"),
             ("timestamp with time zone", "TIMESTAMPTZ"),
@@ -421,9 +453,88 @@ mod tests {
             ("character varying(3)[]", "VARCHAR(3)[]"),
             ("jsonb", "JSONB"),
             ("tsvector", "TSVECTOR"),
+            ("float(20)", "REAL"),
+            ("float(40)[]", "DOUBLE PRECISION[]"),
+            ("varbit(5)", "BIT VARYING(5)"),
+            ("bpchar", "CHAR"),
+            ("\"char\"", "\"CHAR\""),
         ];
         for (input, want) in cases {
             assert_eq!(canonical_type(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn the_common_types_are_spelled_as_the_general_path_spells_them() {
+        for text in [
+            "bigint",
+            "BIGINT",
+            "integer",
+            "INTEGER",
+            "smallint",
+            "SMALLINT",
+            "text",
+            "TEXT",
+            "boolean",
+            "BOOLEAN",
+            "real",
+            "REAL",
+            "double precision",
+            "DOUBLE PRECISION",
+            "numeric",
+            "NUMERIC",
+            "date",
+            "DATE",
+            "time without time zone",
+            "TIME",
+            "timestamp without time zone",
+            "TIMESTAMP",
+            "timestamp with time zone",
+            "TIMESTAMPTZ",
+            "uuid",
+            "UUID",
+            "jsonb",
+            "JSONB",
+            "bytea",
+            "BYTEA",
+        ] {
+            assert_eq!(
+                common_type(text),
+                Some(normalize_sql_type(text).unwrap().as_str()),
+                "{text}"
+            );
+        }
+    }
+
+    /// What `format_type` prints for each type, read back as the snapshot spells what a model
+    /// asks for (the type mapping's, or `sql_type = "..."` through `normalize_sql_type`): the
+    /// two meet, so no boot reports drift for a column that is as the models say.
+    #[test]
+    fn the_catalogs_spelling_meets_the_snapshots() {
+        let cases = [
+            ("time without time zone", "TIME"),
+            ("time with time zone", "timetz"),
+            ("time(3) without time zone", "time(3)"),
+            ("timestamp(3) without time zone", "timestamp(3)"),
+            ("timestamp(3) with time zone", "timestamptz(3)"),
+            ("timestamp with time zone[]", "TIMESTAMPTZ[]"),
+            ("time without time zone[]", "TIME[]"),
+            ("interval day to second(2)", "interval day to second(2)"),
+            ("bit varying(5)", "varbit(5)"),
+            ("character(2)", "char(2)"),
+            ("real", "float4"),
+            ("real", "float(10)"),
+            ("double precision", "float"),
+            ("bigint[]", "int8[]"),
+            ("numeric(10,2)", "decimal(10, 2)"),
+        ];
+        for (catalog, model) in cases {
+            let snapshot = normalize_sql_type(model).expect("a type bluefox accepts");
+            assert_eq!(
+                canonical_type(catalog),
+                canonical_type(&snapshot),
+                "{catalog} vs {model} ({snapshot})"
+            );
         }
     }
 
