@@ -1,7 +1,7 @@
 //! Every field type and column option a model can have, end to end against the real
-//! PostgreSQL: `bluefox make` writes the migration, `upgrade head` applies it, the live schema
-//! reads back as the snapshot says (the drift check boot runs finds nothing), `downgrade base`
-//! removes it all and `upgrade head` applies it again.
+//! PostgreSQL and a SQLite file: `bluefox make` writes the migration, `upgrade head` applies it,
+//! the live schema reads back as the snapshot says (the drift check boot runs finds nothing),
+//! `downgrade base` removes it all and `upgrade head` applies it again.
 
 mod support;
 
@@ -94,8 +94,48 @@ fn every_type_migrates_up_down_and_up_and_reads_back_without_drift() {
     );
 }
 
+#[test]
+fn every_type_migrates_up_down_and_up_on_sqlite_and_reads_back_without_drift() {
+    let fixture = Fixture::new(MODELS);
+    let db = fixture.path().join("app.db");
+    let url = format!("sqlite://{}", db.display());
+    let bf = |args: &[&str]| fixture.bluefox_db(&url, args);
+    bf(&["make", "every type"]).ok();
+    bf(&["upgrade", "head"]).ok();
+    let drift = || {
+        let conn = bluefox_runtime::rusqlite::Connection::open(&db).expect("the SQLite file");
+        let report = bluefox_runtime::sqlite::drift_check(&conn, snapshot_tables(&fixture))
+            .expect("the drift check");
+        report
+            .findings
+            .iter()
+            .map(|f| f.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(drift(), Vec::<String>::new());
+    bf(&["downgrade", "base"]).ok();
+    bf(&["upgrade", "head"]).ok();
+    assert_eq!(drift(), Vec::<String>::new());
+}
+
 /// The findings of the runtime's drift check on the database, against the snapshot `make` wrote.
 fn live_drift(fixture: &Fixture, url: &str) -> Vec<String> {
+    let tables = snapshot_tables(fixture);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let client = bluefox_testdb::connect(url).await;
+        let report = bluefox_runtime::drift::check(&client, tables)
+            .await
+            .expect("the drift check");
+        report.findings.iter().map(|f| f.to_string()).collect()
+    })
+}
+
+/// The tables of the snapshot `make` wrote, packed as a build embeds them.
+fn snapshot_tables(fixture: &Fixture) -> bluefox_core::embedded::Tables {
     let text = std::fs::read_to_string(fixture.path().join("migrations/bluefox_snapshot.json"))
         .expect("the snapshot");
     let snapshot = Snapshot::from_text(&text).expect("a valid snapshot");
@@ -118,16 +158,5 @@ fn live_drift(fixture: &Fixture, url: &str) -> Vec<String> {
             (leak(&table.name), columns)
         })
         .collect();
-    let tables = bluefox_core::embedded::pack::leak_tables(tables).expect("packed tables");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    runtime.block_on(async {
-        let client = bluefox_testdb::connect(url).await;
-        let report = bluefox_runtime::drift::check(&client, tables)
-            .await
-            .expect("the drift check");
-        report.findings.iter().map(|f| f.to_string()).collect()
-    })
+    bluefox_core::embedded::pack::leak_tables(tables).expect("packed tables")
 }
