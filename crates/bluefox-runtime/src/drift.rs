@@ -370,8 +370,10 @@ impl Comparison {
 /// `character varying(80)`, `time(3) without time zone` and `timestamp with time zone[]` become
 /// `VARCHAR(80)`, `TIME(3)` and `TIMESTAMPTZ[]`); then what the server only takes as another
 /// type is folded into it: the serials into their integers, `float(p)` into `REAL` or `DOUBLE
-/// PRECISION`, `varbit` into `BIT VARYING`, `bpchar` into `CHAR`. A type name it refuses (one
-/// in quotes, as `format_type` writes `"char"`) is compared as written, in upper case.
+/// PRECISION`, `varbit` into `BIT VARYING`, `bpchar(n)` into `CHAR(n)`, `char` and `bit`
+/// without a length into their one-long forms, and any number of array dimensions into one
+/// `[]` (the server keeps none). A type name it refuses (one in quotes, as `format_type` writes
+/// `"char"`) is compared as written, in upper case.
 pub fn canonical_type(text: &str) -> String {
     if let Some(name) = common_type(text) {
         return name.to_string();
@@ -381,6 +383,8 @@ pub fn canonical_type(text: &str) -> String {
     };
     let element_end = spelled.find('[').unwrap_or(spelled.len());
     let (element, arrays) = spelled.split_at(element_end);
+    // The server keeps no array dimensions: `INTEGER[][]` is stored, and read back, as `integer[]`.
+    let arrays = if arrays.is_empty() { "" } else { "[]" };
     let (name, args) = match element.find('(') {
         Some(open) => element.split_at(open),
         None => (element, ""),
@@ -396,11 +400,14 @@ pub fn canonical_type(text: &str) -> String {
         {
             Ok(1..=24) => "REAL",
             Ok(25..=53) => "DOUBLE PRECISION",
-            _ => return spelled,
+            _ => element,
         },
+        // Without a length, `char` and `bit` are one long; `bpchar` alone has no limit.
+        ("CHAR", "") => "CHAR(1)",
+        ("BIT", "") => "BIT(1)",
         ("VARBIT", _) => return format!("BIT VARYING{args}{arrays}"),
-        ("BPCHAR", _) => return format!("CHAR{args}{arrays}"),
-        _ => return spelled,
+        ("BPCHAR", args) if !args.is_empty() => return format!("CHAR{args}{arrays}"),
+        _ => element,
     };
     format!("{folded}{arrays}")
 }
@@ -456,7 +463,11 @@ mod tests {
             ("float(20)", "REAL"),
             ("float(40)[]", "DOUBLE PRECISION[]"),
             ("varbit(5)", "BIT VARYING(5)"),
-            ("bpchar", "CHAR"),
+            ("bpchar", "BPCHAR"),
+            ("bpchar(3)", "CHAR(3)"),
+            ("char", "CHAR(1)"),
+            ("bit", "BIT(1)"),
+            ("int[][]", "INTEGER[]"),
             ("\"char\"", "\"CHAR\""),
         ];
         for (input, want) in cases {
@@ -527,6 +538,10 @@ mod tests {
             ("double precision", "float"),
             ("bigint[]", "int8[]"),
             ("numeric(10,2)", "decimal(10, 2)"),
+            ("character(1)", "char"),
+            ("bit(1)", "bit"),
+            ("integer[]", "int[][]"),
+            ("character(1)[]", "character[]"),
         ];
         for (catalog, model) in cases {
             let snapshot = normalize_sql_type(model).expect("a type bluefox accepts");

@@ -341,6 +341,10 @@ async fn every_type_a_model_can_have_reads_back_without_drift() {
         "bigserial",
         "inet",
         "tsvector",
+        "char",
+        "bit",
+        "int[][]",
+        "character(3)[]",
     ]
     .iter()
     .map(|ty| normalize_sql_type(ty).expect("a type bluefox accepts"))
