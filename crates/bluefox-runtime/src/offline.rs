@@ -41,20 +41,6 @@ pub fn down_insert(m: &EmbeddedMigration) -> String {
 /// is written; the next migration of the run checks it (see [`live_upgrade_block`]).
 pub(crate) const APPLIED_SETTING: &str = "bluefox.applied";
 
-/// [`down_insert`] as the live migrator writes it: the row's version is the value that setting
-/// [`APPLIED_SETTING`] to it returns, so the statement that writes the history row and the down
-/// row also records the version for the next migration's check (and a rollback of its
-/// transaction undoes that). A function call in the row costs the server less than a `SELECT`
-/// from the history insert's `RETURNING` (measured: about 10 % of a one-statement migration).
-fn live_down_insert(m: &EmbeddedMigration) -> String {
-    down_row(m, |name, down| {
-        format!(
-            "VALUES (set_config('{APPLIED_SETTING}', '{}', false)::int8, {name}, {down})",
-            m.version
-        )
-    })
-}
-
 /// An insert into `bluefox_down_sql` of the rows `source` gives (it is handed the name and down
 /// literals), replacing a stale row of the same version.
 fn down_row(m: &EmbeddedMigration, source: impl FnOnce(&str, &str) -> String) -> String {
@@ -181,6 +167,7 @@ pub(crate) fn downgrade_block(down: &str, version: i64) -> String {
 }
 
 /// One migration's transaction as the live migrator sends it, and where its up SQL starts.
+#[cfg(test)]
 pub(crate) struct LiveBlock {
     /// The whole batch.
     pub sql: String,
@@ -190,10 +177,33 @@ pub(crate) struct LiveBlock {
     pub prefix_statements: usize,
 }
 
-/// The transaction the live migrator sends for one migration: `BEGIN`, up SQL, refinery's own
-/// history insert and the down row (one statement: the history insert rides in a `WITH`, so the
-/// server parses, plans and acknowledges one statement instead of two), `final_commit` (what
-/// the run's last migration sets so that its commit is durable; empty otherwise), `COMMIT`.
+/// [`write_live_upgrade_block`] into a new string.
+#[cfg(test)]
+pub(crate) fn live_upgrade_block(
+    m: &EmbeddedMigration,
+    refinery_insert: &str,
+    final_commit: &str,
+    after: Option<i64>,
+) -> LiveBlock {
+    let mut sql = String::new();
+    let (prefix_chars, prefix_statements) =
+        write_live_upgrade_block(&mut sql, m, refinery_insert, final_commit, after);
+    LiveBlock {
+        sql,
+        prefix_chars,
+        prefix_statements,
+    }
+}
+
+/// Writes into `out` (cleared first) the transaction the live migrator sends for one
+/// migration: `BEGIN`, up SQL, refinery's own history insert and the down row (one statement:
+/// the history insert rides in a `WITH`, so the server parses, plans and acknowledges one
+/// statement instead of two), `final_commit` (what the run's last migration sets so that its
+/// commit is durable; empty otherwise), `COMMIT`. Returns the characters and the statements
+/// before the up SQL (to locate the server's error positions, and a failure from the completed
+/// statements). The migrator reuses one `out` for a whole run: a batch built anew for each
+/// migration (with its quoted down SQL and name) left each one a little higher on the heap than
+/// the last, above the small allocations the pipelined batches hold, and so grew the heap.
 ///
 /// Migrations are pipelined (sent before the previous one's answer), so with `after` (the
 /// migration sent just before, in the same run) the batch first checks that `after` committed:
@@ -203,31 +213,67 @@ pub(crate) struct LiveBlock {
 /// already makes the server refuse everything that follows until `ROLLBACK`; the check also
 /// covers a `COMMIT` that fails (a deferred constraint) and up SQL that ends its transaction
 /// itself and then fails. The check reads no table, so it costs the server no plan.
-pub(crate) fn live_upgrade_block(
+///
+/// The down row is [`down_insert`]'s, but its version is the value that setting
+/// [`APPLIED_SETTING`] to it returns, so the statement that writes the history row and the down
+/// row also records the version for the next migration's check (and a rollback of its
+/// transaction undoes that). A function call in the row costs the server less than a `SELECT`
+/// from the history insert's `RETURNING` (measured: about 10 % of a one-statement migration).
+pub(crate) fn write_live_upgrade_block(
+    out: &mut String,
     m: &EmbeddedMigration,
     refinery_insert: &str,
     final_commit: &str,
     after: Option<i64>,
-) -> LiveBlock {
-    let (guard, prefix_statements) = match after {
-        Some(version) => (
-            format!(
-                "SELECT 1 / coalesce((current_setting('{APPLIED_SETTING}', true) = '{version}')::int, 0);\n"
-            ),
-            2,
-        ),
-        None => (String::new(), 1),
+) -> (usize, usize) {
+    out.clear();
+    out.push_str(BEGIN);
+    let prefix_statements = match after {
+        Some(version) => {
+            let _ = writeln!(
+                out,
+                "SELECT 1 / coalesce((current_setting('{APPLIED_SETTING}', true) = '{version}')::int, 0);"
+            );
+            2
+        }
+        None => 1,
     };
-    let prefix = format!("{BEGIN}{guard}");
-    LiveBlock {
-        prefix_chars: prefix.chars().count(),
-        prefix_statements,
-        sql: format!(
-            "{prefix}{}\n;\nWITH \"refinery_row\" AS ({refinery_insert})\n{}\n{final_commit}COMMIT;",
-            m.up,
-            live_down_insert(m),
-        ),
+    let prefix_chars = out.chars().count();
+    out.push_str(m.up);
+    out.push_str("\n;\nWITH \"refinery_row\" AS (");
+    out.push_str(refinery_insert);
+    let _ = write!(
+        out,
+        ")\nINSERT INTO \"{DOWN_TABLE}\" (\"version\", \"name\", \"down\") VALUES \
+         (set_config('{APPLIED_SETTING}', '{}', false)::int8, ",
+        m.version
+    );
+    push_literal(out, m.name);
+    out.push_str(", ");
+    match m.down {
+        Some(down) => push_literal(out, down),
+        None => out.push_str("NULL"),
     }
+    out.push_str(
+        ") ON CONFLICT (\"version\") DO UPDATE SET \"name\" = EXCLUDED.\"name\", \
+         \"down\" = EXCLUDED.\"down\";\n",
+    );
+    out.push_str(final_commit);
+    out.push_str("COMMIT;");
+    (prefix_chars, prefix_statements)
+}
+
+/// Appends `value` as an SQL string literal, as [`quote_literal`] writes it, without building
+/// it apart first.
+fn push_literal(out: &mut String, value: &str) {
+    out.push('\'');
+    for (i, part) in value.split('\'').enumerate() {
+        if i > 0 {
+            out.push_str("''");
+        }
+        out.push_str(part);
+    }
+    out.push('\'');
 }
 
 fn header(verb: &str, from: Option<i64>, to: Target, count: usize) -> String {
@@ -341,6 +387,48 @@ COMMIT;
             last.sql,
             format!("BEGIN;\nINSERT INTO \"users\" VALUES (1);\n;\nWITH \"refinery_row\" AS ({insert})\n{down_row}\nSET LOCAL synchronous_commit = 'on';\nCOMMIT;")
         );
+    }
+
+    #[test]
+    fn literals_written_in_place_are_quote_literals() {
+        for value in [
+            "",
+            "it's",
+            "''",
+            "x'); DROP TABLE users; --",
+            "no quotes",
+            "'edge'",
+        ] {
+            let mut out = String::new();
+            push_literal(&mut out, value);
+            assert_eq!(out, quote_literal(value), "{value}");
+        }
+    }
+
+    #[test]
+    fn the_live_down_row_is_down_inserts_with_the_setting_as_its_version() {
+        for m in MIGRATIONS.iter() {
+            let block = live_upgrade_block(m, "INSERT", "", None);
+            let down_row = down_insert(m).replacen(
+                &format!("VALUES ({}, ", m.version),
+                &format!(
+                    "VALUES (set_config('bluefox.applied', '{}', false)::int8, ",
+                    m.version
+                ),
+                1,
+            );
+            assert!(
+                block
+                    .sql
+                    .ends_with(&format!("(INSERT)\n{down_row}\nCOMMIT;")),
+                "{}",
+                block.sql
+            );
+        }
+        // A buffer used before is cleared.
+        let mut out = String::from("left over");
+        write_live_upgrade_block(&mut out, &MIGRATIONS[0], "INSERT", "", None);
+        assert!(out.starts_with("BEGIN;\n"), "{out}");
     }
 
     #[test]
