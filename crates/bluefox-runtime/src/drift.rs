@@ -140,7 +140,9 @@ pub async fn live_schema(client: &Client) -> Result<BTreeMap<String, Vec<LiveCol
     Ok(tables)
 }
 
-/// Reads the live tables of the current schema (without the history tables) in one round trip
+/// Reads the live tables of the current schema in one round trip, without the history tables,
+/// the partitions of a partitioned table (the model is the parent) and the tables an extension
+/// owns (PostGIS puts `spatial_ref_sys` in `public`; no model declares it),
 /// and hands each to `each` with all its columns, in attribute order, as the catalog's rows
 /// arrive (ordered by table): only the current table's columns are held. A schema of 1000
 /// tables is thousands of rows; gathering them all first (as a map of every table) made the
@@ -154,8 +156,10 @@ async fn read_live(
         "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
-         WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') \
+         WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispartition \
          AND c.relname NOT IN ('{HISTORY_TABLE}', '{DOWN_TABLE}', '{STATE_TABLE}') \
+         AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass \
+         AND d.objid = c.oid AND d.deptype = 'e') \
          ORDER BY c.relname, a.attnum"
     );
     let failed =
