@@ -5,8 +5,7 @@
 
 mod support;
 
-use bluefox_core::embedded::EmbeddedColumn;
-use bluefox_core::snapshot::Snapshot;
+use bluefox_cli::Context;
 use support::{Fixture, TestDb};
 
 const MODELS: &str = r#"use bluefox_runtime::BluefoxBase;
@@ -134,29 +133,14 @@ fn live_drift(fixture: &Fixture, url: &str) -> Vec<String> {
     })
 }
 
-/// The tables of the snapshot `make` wrote, packed as a build embeds them.
+/// The tables of the snapshot `make` wrote, packed as a build embeds them (the command's own
+/// embedding of the migrations directory).
 fn snapshot_tables(fixture: &Fixture) -> bluefox_core::embedded::Tables {
-    let text = std::fs::read_to_string(fixture.path().join("migrations/bluefox_snapshot.json"))
-        .expect("the snapshot");
-    let snapshot = Snapshot::from_text(&text).expect("a valid snapshot");
-    let leak = |s: &str| -> &'static str { Box::leak(s.to_string().into_boxed_str()) };
-    let tables: Vec<(&'static str, &'static [EmbeddedColumn])> = snapshot
-        .schema
+    let dir = Context::new(fixture.path(), "migrations")
+        .read_migrations()
+        .expect("the migrations directory");
+    bluefox_cli::project::embedded(&dir)
+        .expect("the embedded migrations")
+        .snapshot
         .tables
-        .values()
-        .map(|table| {
-            let columns: Vec<EmbeddedColumn> = table
-                .columns
-                .iter()
-                .map(|c| EmbeddedColumn {
-                    name: leak(&c.name),
-                    sql_type: leak(&c.sql_type),
-                    nullable: c.nullable,
-                })
-                .collect();
-            let columns: &'static [EmbeddedColumn] = Box::leak(columns.into_boxed_slice());
-            (leak(&table.name), columns)
-        })
-        .collect();
-    bluefox_core::embedded::pack::leak_tables(tables).expect("packed tables")
 }

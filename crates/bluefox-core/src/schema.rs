@@ -226,13 +226,42 @@ pub const MAX_IDENTIFIER_BYTES: usize = 63;
 /// Quotes an identifier for PostgreSQL: wrapped in double quotes, embedded quotes doubled.
 /// Every identifier bluefox writes into SQL goes through here.
 pub fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
+    let mut out = String::with_capacity(name.len() + 2);
+    push_ident(&mut out, name);
+    out
+}
+
+/// Appends `name` to `out` as [`quote_ident`] renders it.
+pub fn push_ident(out: &mut String, name: &str) {
+    push_quoted(out, name, '"');
 }
 
 /// Renders a string as an escaped SQL string literal (`'it''s'`). Backslashes are plain
 /// characters under `standard_conforming_strings`, PostgreSQL's default since 9.1.
 pub fn quote_literal(value: &str) -> String {
-    format!("'{}'", value.replace('\'', "''"))
+    let mut out = String::with_capacity(value.len() + 2);
+    push_literal(&mut out, value);
+    out
+}
+
+/// Appends `value` to `out` as [`quote_literal`] renders it, for SQL written into one buffer
+/// (the live migrator's batches) without building each literal apart.
+pub fn push_literal(out: &mut String, value: &str) {
+    push_quoted(out, value, '\'');
+}
+
+/// `text` between two `quote`s, each `quote` inside it doubled: SQL's one escape for both
+/// identifiers and string literals.
+fn push_quoted(out: &mut String, text: &str, quote: char) {
+    out.push(quote);
+    for (i, part) in text.split(quote).enumerate() {
+        if i > 0 {
+            out.push(quote);
+            out.push(quote);
+        }
+        out.push_str(part);
+    }
+    out.push(quote);
 }
 
 #[cfg(test)]
@@ -247,6 +276,23 @@ mod tests {
             quote_literal("x'); DROP TABLE users; --"),
             "'x''); DROP TABLE users; --'"
         );
+    }
+
+    #[test]
+    fn literals_written_in_place_are_quote_literals() {
+        for (value, want) in [
+            ("", "''"),
+            ("it's", "'it''s'"),
+            ("''", "''''''"),
+            ("x'); DROP TABLE users; --", "'x''); DROP TABLE users; --'"),
+            ("no quotes", "'no quotes'"),
+            ("'edge'", "'''edge'''"),
+        ] {
+            assert_eq!(quote_literal(value), want, "{value}");
+            let mut out = String::from("VALUES (");
+            push_literal(&mut out, value);
+            assert_eq!(out, format!("VALUES ({want}"), "{value}");
+        }
     }
 
     #[test]

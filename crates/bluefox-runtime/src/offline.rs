@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::history::{DOWN_TABLE, HISTORY_TABLE};
 use crate::target::{resolve_downgrade, resolve_upgrade, Target, TargetError};
 use bluefox_core::embedded::{Embedded, EmbeddedMigration};
-use bluefox_core::schema::{quote_ident, quote_literal};
+use bluefox_core::schema::{push_ident, push_literal, quote_ident, quote_literal};
 use std::fmt::Write;
 
 /// refinery's `CREATE TABLE IF NOT EXISTS` for its history table (with `int8-versions`).
@@ -32,28 +32,38 @@ pub fn down_table_ddl() -> String {
 
 /// The row of `bluefox_down_sql` for a migration being applied (replacing a stale one).
 pub fn down_insert(m: &EmbeddedMigration) -> String {
-    down_row(m, |name, down| {
-        format!("VALUES ({}, {name}, {down})", m.version)
-    })
+    let mut out = String::new();
+    push_down_row(&mut out, m, m.version);
+    out
 }
 
 /// The session setting a live migration's transaction sets to its version once its history row
 /// is written; the next migration of the run checks it (see [`live_upgrade_block`]).
 pub(crate) const APPLIED_SETTING: &str = "bluefox.applied";
 
-/// An insert into `bluefox_down_sql` of the rows `source` gives (it is handed the name and down
-/// literals), replacing a stale row of the same version.
-fn down_row(m: &EmbeddedMigration, source: impl FnOnce(&str, &str) -> String) -> String {
-    let down = m.down.map_or_else(|| "NULL".to_string(), quote_literal);
-    format!(
-        "INSERT INTO {table} ({v}, {n}, {d}) {source} ON CONFLICT ({v}) DO UPDATE SET {n} = EXCLUDED.{n}, {d} = EXCLUDED.{d};",
-        table = quote_ident(DOWN_TABLE),
-        v = quote_ident("version"),
-        n = quote_ident("name"),
-        d = quote_ident("down"),
-        source = source(&quote_literal(m.name), &down),
-    )
+/// Appends the insert into `bluefox_down_sql` of `m`'s row, its version written as `version`
+/// (the number, or an expression that yields it), replacing a stale row of the same version:
+/// the one spelling of that statement, for the offline script and the live migrator alike.
+fn push_down_row(out: &mut String, m: &EmbeddedMigration, version: impl std::fmt::Display) {
+    out.push_str("INSERT INTO ");
+    push_ident(out, DOWN_TABLE);
+    let _ = write!(out, " ({V}, {N}, {D}) VALUES ({version}, ");
+    push_literal(out, m.name);
+    out.push_str(", ");
+    match m.down {
+        Some(down) => push_literal(out, down),
+        None => out.push_str("NULL"),
+    }
+    let _ = write!(
+        out,
+        ") ON CONFLICT ({V}) DO UPDATE SET {N} = EXCLUDED.{N}, {D} = EXCLUDED.{D};"
+    );
 }
+
+/// The down table's columns, quoted (as [`quote_ident`] would: written once, not per row).
+const V: &str = "\"version\"";
+const N: &str = "\"name\"";
+const D: &str = "\"down\"";
 
 /// The statements that forget a reverted migration: its history row and its down row.
 pub fn forget(version: i64) -> String {
@@ -242,38 +252,19 @@ pub(crate) fn write_live_upgrade_block(
     out.push_str(m.up);
     out.push_str("\n;\nWITH \"refinery_row\" AS (");
     out.push_str(refinery_insert);
-    let _ = write!(
+    out.push_str(")\n");
+    push_down_row(
         out,
-        ")\nINSERT INTO \"{DOWN_TABLE}\" (\"version\", \"name\", \"down\") VALUES \
-         (set_config('{APPLIED_SETTING}', '{}', false)::int8, ",
-        m.version
+        m,
+        format_args!(
+            "set_config('{APPLIED_SETTING}', '{}', false)::int8",
+            m.version
+        ),
     );
-    push_literal(out, m.name);
-    out.push_str(", ");
-    match m.down {
-        Some(down) => push_literal(out, down),
-        None => out.push_str("NULL"),
-    }
-    out.push_str(
-        ") ON CONFLICT (\"version\") DO UPDATE SET \"name\" = EXCLUDED.\"name\", \
-         \"down\" = EXCLUDED.\"down\";\n",
-    );
+    out.push('\n');
     out.push_str(final_commit);
     out.push_str("COMMIT;");
     (prefix_chars, prefix_statements)
-}
-
-/// Appends `value` as an SQL string literal, as [`quote_literal`] writes it, without building
-/// it apart first.
-fn push_literal(out: &mut String, value: &str) {
-    out.push('\'');
-    for (i, part) in value.split('\'').enumerate() {
-        if i > 0 {
-            out.push_str("''");
-        }
-        out.push_str(part);
-    }
-    out.push('\'');
 }
 
 fn header(verb: &str, from: Option<i64>, to: Target, count: usize) -> String {
@@ -390,19 +381,11 @@ COMMIT;
     }
 
     #[test]
-    fn literals_written_in_place_are_quote_literals() {
-        for value in [
-            "",
-            "it's",
-            "''",
-            "x'); DROP TABLE users; --",
-            "no quotes",
-            "'edge'",
-        ] {
-            let mut out = String::new();
-            push_literal(&mut out, value);
-            assert_eq!(out, quote_literal(value), "{value}");
-        }
+    fn the_down_tables_columns_are_quoted_as_quote_ident_quotes_them() {
+        assert_eq!(
+            [V, N, D].map(str::to_string),
+            ["version", "name", "down"].map(quote_ident)
+        );
     }
 
     #[test]

@@ -35,6 +35,26 @@ const BIO_LESS: Spec = (
     Some("DROP VIEW \"active_users\";\n"),
 );
 
+/// A third migration, for a third migration session.
+const ADD_NOTES: Spec = (
+    20261130000010,
+    "add_notes",
+    "CREATE TABLE \"notes\" (\"id\" BIGINT);\n",
+    Some("DROP TABLE \"notes\";\n"),
+);
+
+/// The history trigger's function as session 2 wrote it: no watch lock.
+const SESSION_2_HISTORY_FUNCTION: &str =
+    "CREATE OR REPLACE FUNCTION public.bluefox_history_changed() RETURNS trigger \
+     LANGUAGE plpgsql SET search_path = pg_catalog AS $$ BEGIN \
+     PERFORM nextval('public.bluefox_schema_generation'::regclass); RETURN NULL; END $$";
+
+/// How many of the watch's trigger functions lack what this bluefox's have (the watch lock,
+/// their own `lock_timeout`).
+const OUTDATED: &str = "SELECT count(*) FROM pg_proc WHERE proname LIKE 'bluefox_%_changed' \
+                        AND (prosrc NOT LIKE '%pg_advisory_xact_lock_shared%' \
+                        OR NOT coalesce('lock_timeout=0' = ANY(proconfig), false))";
+
 const SKIPPED: &str = "drift check done without reading the catalog";
 const READ: &str = "drift check: reading the catalog";
 const NOTHING_PENDING: &str = "history digest matches";
@@ -448,41 +468,27 @@ async fn a_migration_session_upgrades_trigger_functions_an_older_bluefox_install
         .upgrade(bluefox_runtime::Target::Head)
         .await
         .expect("upgrade");
-    // The history trigger's function as session 2 wrote it: no watch lock.
     client
-        .batch_execute(
-            "CREATE OR REPLACE FUNCTION public.bluefox_history_changed() RETURNS trigger \
-             LANGUAGE plpgsql SET search_path = pg_catalog AS $$ BEGIN \
-             PERFORM nextval('public.bluefox_schema_generation'::regclass); RETURN NULL; END $$",
-        )
+        .batch_execute(SESSION_2_HISTORY_FUNCTION)
         .await
         .unwrap();
-    let outdated = "SELECT count(*) FROM pg_proc WHERE proname LIKE 'bluefox_%_changed' \
-                    AND (prosrc NOT LIKE '%pg_advisory_xact_lock_shared%' \
-                    OR NOT coalesce('lock_timeout=0' = ANY(proconfig), false))";
-    assert_eq!(db.column(outdated), ["1"]);
+    assert_eq!(db.column(OUTDATED), ["1"]);
     bluefox_runtime::Migrator::new(&client, embedded(&[USERS, BIO_LESS], &[]))
         .upgrade(bluefox_runtime::Target::Head)
         .await
         .expect("upgrade");
-    assert_eq!(db.column(outdated), ["0"]);
+    assert_eq!(db.column(OUTDATED), ["0"]);
     // As session 5 wrote it: the watch lock, but the DDL session's lock_timeout.
     let function = db.column("SELECT pg_get_functiondef('public.bluefox_schema_changed'::regproc)")
         [0]
     .replace(" SET lock_timeout TO '0'\n", "\n");
     client.batch_execute(&function).await.unwrap();
-    assert_eq!(db.column(outdated), ["1"]);
-    let third = (
-        20261130000010,
-        "add_notes",
-        "CREATE TABLE \"notes\" (\"id\" BIGINT);\n",
-        Some("DROP TABLE \"notes\";\n"),
-    );
-    bluefox_runtime::Migrator::new(&client, embedded(&[USERS, BIO_LESS, third], &[]))
+    assert_eq!(db.column(OUTDATED), ["1"]);
+    bluefox_runtime::Migrator::new(&client, embedded(&[USERS, BIO_LESS, ADD_NOTES], &[]))
         .upgrade(bluefox_runtime::Target::Head)
         .await
         .expect("upgrade");
-    assert_eq!(db.column(outdated), ["0"]);
+    assert_eq!(db.column(OUTDATED), ["0"]);
 }
 
 /// A role that is not a superuser but owns the watch's functions (as a managed service's admin
@@ -500,9 +506,7 @@ async fn the_owner_of_an_older_watch_upgrades_it_without_being_a_superuser() {
     let other = db.role("bluefox_w_other", "");
     admin
         .batch_execute(&format!(
-            "CREATE OR REPLACE FUNCTION public.bluefox_history_changed() RETURNS trigger \
-             LANGUAGE plpgsql SET search_path = pg_catalog AS $$ BEGIN \
-             PERFORM nextval('public.bluefox_schema_generation'::regclass); RETURN NULL; END $$; \
+            "{SESSION_2_HISTORY_FUNCTION}; \
              ALTER FUNCTION public.bluefox_history_changed() OWNER TO \"{owner}\"; \
              ALTER FUNCTION public.bluefox_schema_changed() OWNER TO \"{owner}\"; \
              GRANT CREATE ON SCHEMA public TO \"{owner}\", \"{other}\"; \
@@ -510,22 +514,13 @@ async fn the_owner_of_an_older_watch_upgrades_it_without_being_a_superuser() {
         ))
         .await
         .unwrap();
-    let outdated = "SELECT count(*) FROM pg_proc WHERE proname LIKE 'bluefox_%_changed' \
-                    AND (prosrc NOT LIKE '%pg_advisory_xact_lock_shared%' \
-                    OR NOT coalesce('lock_timeout=0' = ANY(proconfig), false))";
-    assert_eq!(db.column(outdated), ["1"]);
-    let third = (
-        20261130000010,
-        "add_notes",
-        "CREATE TABLE \"notes\" (\"id\" BIGINT);\n",
-        Some("DROP TABLE \"notes\";\n"),
-    );
+    assert_eq!(db.column(OUTDATED), ["1"]);
     let as_other = connect(&db.url_as(&other)).await;
     bluefox_runtime::Migrator::new(&as_other, embedded(&[USERS, BIO_LESS], &[]))
         .upgrade(bluefox_runtime::Target::Head)
         .await
         .expect("upgrade");
-    assert_eq!(db.column(outdated), ["1"]);
+    assert_eq!(db.column(OUTDATED), ["1"]);
     let refused = lines(&log, Level::DEBUG, schema_watch::REFUSED);
     assert!(
         refused.len() == 1 && refused[0].contains("upgrade the schema watch"),
@@ -533,11 +528,11 @@ async fn the_owner_of_an_older_watch_upgrades_it_without_being_a_superuser() {
     );
     assert!(lines(&log, Level::WARN, "schema watch").is_empty());
     let as_owner = connect(&db.url_as(&owner)).await;
-    bluefox_runtime::Migrator::new(&as_owner, embedded(&[USERS, BIO_LESS, third], &[]))
+    bluefox_runtime::Migrator::new(&as_owner, embedded(&[USERS, BIO_LESS, ADD_NOTES], &[]))
         .upgrade(bluefox_runtime::Target::Head)
         .await
         .expect("upgrade");
-    assert_eq!(db.column(outdated), ["0"]);
+    assert_eq!(db.column(OUTDATED), ["0"]);
     assert!(lines(&log, Level::WARN, "schema watch").is_empty());
 }
 
