@@ -1,18 +1,24 @@
 //! [`boot`]: what an application calls first. Settings, connection, migrations, drift check.
 //!
-//! The application's connection is opened first and checks the history without any lock: when
-//! nothing is pending (the usual boot) that is the only migration work, one round trip (the
-//! [schema stamp](crate::schema_watch)). Only when something is pending does boot open a
-//! second, dedicated connection for the migration session: the advisory lock and
-//! `SET lock_timeout` belong to that session, so neither leaks into the client handed to the
-//! application, and dropping it releases the lock on every path (errors and panics included).
+//! Boot opens one connection, the one it hands to the application, and checks the history on it
+//! without any lock: when nothing is pending (the usual boot) that is the only migration work,
+//! one round trip (the [schema stamp](crate::schema_watch)). When something is pending, the
+//! migration session runs on that same connection before the application has it: the advisory
+//! lock, `SET lock_timeout` and the session's settings are taken there, and once it succeeded
+//! [`reset_session`] gives every setting back (`RESET ALL`, which returns to what the server,
+//! the role, the database and the URL's `options` set) and releases every advisory lock, so
+//! none of it leaks into the application's connection. On a failure the connection is dropped
+//! with the error, which ends the session and its locks on every path (errors and panics
+//! included). A second connection for the session cost each migrating boot a backend start:
+//! about 3 ms, as much as ten one-statement migrations.
 //!
-//! Both connections are polled on boot's own task while boot uses them (the application's is
-//! spawned when boot returns it): with a multi-threaded runtime a spawned connection runs on
-//! another worker, and every answer (a thousand migrations are a thousand answers) would wait
-//! for a hop between threads.
+//! The connection is polled on boot's own task while boot uses it (it is spawned when boot
+//! returns it): with a multi-threaded runtime a spawned connection runs on another worker, and
+//! every answer (a thousand migrations are a thousand answers) would wait for a hop between
+//! threads.
 
 use crate::connect::{connect_unspawned, ConnectionDriver};
+
 use crate::drift;
 use crate::error::Error;
 use crate::history;
@@ -91,8 +97,8 @@ async fn drive<F: std::future::Future>(
     }
 }
 
-/// Everything boot does on the application's connection `client`: history, migrations (on a
-/// session of their own), drift check.
+/// Everything boot does on the application's connection `client`: history, migrations (under
+/// the lock on this connection, which is then [reset](reset_session)), drift check.
 ///
 /// The usual boot is one round trip: the [schema stamp](schema_watch), one row, says nothing is
 /// pending and no DDL ran since the last check. Otherwise the history's digest (one row whatever
@@ -144,30 +150,41 @@ async fn migrate_and_check(
     }
     // The migrator reads the history again under the lock.
     drop(checked);
-    let (session, session_driver) = connect_unspawned(&settings.database_url).await?;
-    let options = settings.migrator_options();
-    let work = async move {
-        let result = Migrator::new(&session, embedded)
-            .with_options(options)
-            .upgrade_under_lock(Target::Head)
-            .await;
-        // Closing the session also drops the lock if anything above failed to release it;
-        // it also ends the session's driver, so the join below completes.
-        drop(session);
-        result
-    };
-    let (result, ()) = tokio::join!(work, session_driver);
-    let run = result?;
+    let run = Migrator::new(client, embedded)
+        .with_options(settings.migrator_options())
+        .upgrade_under_lock(Target::Head)
+        .await?;
     tracing::info!(count = run.count(), "migrations applied");
     drop(run);
     // The session may just have installed the watch: read its generation, then check that the
-    // history is now exactly the embedded one before stamping.
-    let (generation, digest) = tokio::join!(
+    // history is now exactly the embedded one before stamping; pipelined after the reset, so
+    // they read as the application's connection will.
+    let (reset, generation, digest) = tokio::join!(
+        reset_session(client),
         schema_watch::verification_generation(client),
         history::read_digest(client)
     );
+    reset?;
     let generation = generation.filter(|_| digest.as_deref() == Some(embedded.history_digest));
     verify_schema(client, embedded, generation).await
+}
+
+/// What [`reset_session`] sends: every setting back to its session default (the server's,
+/// the role's and the database's, the startup `options`), every advisory lock released.
+const RESET_SESSION: &str = "RESET ALL;\nSELECT pg_advisory_unlock_all();";
+
+/// Gives the connection a migration session ran on back as a fresh session would have it:
+/// `lock_timeout`, `synchronous_commit`, `client_connection_check_interval` and bluefox's own
+/// settings reset, no advisory lock left (the migration lock and the schema watch's are
+/// released on their own; this also covers a release that failed).
+///
+/// # Errors
+/// [`Error::Database`] when the server refuses: the connection is then not handed out.
+async fn reset_session(client: &Client) -> Result<(), Error> {
+    client
+        .batch_execute(RESET_SESSION)
+        .await
+        .map_err(|e| Error::db("reset the session after migrating", &e))
 }
 
 /// The drift check proper: reads the catalog (when the snapshot has tables), warns about every

@@ -82,8 +82,10 @@ pub struct DowngradeReport {
     pub reverted: Vec<RevertedMigration>,
 }
 
-/// The embedded migrations over one connection. Give it a connection of its own: the lock and
-/// `lock_timeout` belong to the session.
+/// The embedded migrations over one connection. The lock, `lock_timeout` and the run's settings
+/// belong to the session: give it a connection of its own, or reset the session before anything
+/// else uses the connection, as [`crate::boot`] does (`RESET ALL` and
+/// `pg_advisory_unlock_all()`).
 pub struct Migrator<'a> {
     client: &'a Client,
     embedded: &'a Embedded,

@@ -82,13 +82,8 @@ async fn boot_applies_logs_and_then_applies_nothing() {
     );
     assert_eq!(history_rows(&client).await.len(), 3);
 
-    // The returned client is not the migration session: no lock_timeout was left on it.
-    let timeout: String = client
-        .query_one("SHOW lock_timeout", &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(timeout, "0");
+    // The migration session ran on this connection: nothing of it is left on it.
+    assert_eq!(session_state(&client).await, FRESH_SESSION);
 
     log.lock().unwrap().clear();
     boot_with(&settings(&db, "apply", false), embedded)
@@ -96,6 +91,50 @@ async fn boot_applies_logs_and_then_applies_nothing() {
         .unwrap();
     assert!(lines(&log, Level::INFO, "applied migration").is_empty());
     assert_eq!(history_rows(&client).await.len(), 3);
+}
+
+/// What a fresh session of the test server shows for the settings a migration session changes,
+/// and how many advisory locks it holds.
+const FRESH_SESSION: [&str; 6] = ["0", "on", "0", "", "", "0"];
+
+/// The settings a migration session changes, as [`FRESH_SESSION`] lists them.
+async fn session_state(client: &tokio_postgres::Client) -> Vec<String> {
+    let row = client
+        .query_one(
+            "SELECT current_setting('lock_timeout'), current_setting('synchronous_commit'), \
+             current_setting('client_connection_check_interval'), \
+             coalesce(current_setting('bluefox.applied', true), ''), \
+             coalesce(current_setting('bluefox.migrating', true), ''), \
+             (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' \
+              AND pid = pg_backend_pid())::text",
+            &[],
+        )
+        .await
+        .unwrap();
+    (0..6).map(|i| row.get::<_, String>(i)).collect()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn boot_migrates_on_the_one_connection_it_hands_out() {
+    // A role that may hold one connection: a migration session on a second one is refused.
+    let db = TestDb::new("bluefox_t");
+    let role = db.role("bluefox_t_one", "CONNECTION LIMIT 1");
+    db.client()
+        .await
+        .batch_execute(&format!("GRANT CREATE ON SCHEMA public TO \"{role}\""))
+        .await
+        .unwrap();
+    // The URL's own settings are what the connection keeps once the session is reset.
+    let url = db.url_as(&role);
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let url = format!("{url}{separator}options=-c%20lock_timeout%3D4321");
+    let settings =
+        Settings::from_lookup(move |name| (name == "DATABASE_URL").then(|| url.clone())).unwrap();
+    let client = boot_with(&settings, three()).await.unwrap();
+    assert_eq!(history_rows(&client).await.len(), 3);
+    let mut expected = FRESH_SESSION.map(str::to_string).to_vec();
+    expected[0] = "4321ms".to_string();
+    assert_eq!(session_state(&client).await, expected);
 }
 
 #[tokio::test]
