@@ -18,7 +18,6 @@
 //! threads.
 
 use crate::connect::{connect_unspawned, ConnectionDriver};
-
 use crate::drift;
 use crate::error::Error;
 use crate::history;
