@@ -52,11 +52,10 @@ async fn a_role_without_create_is_refused_before_any_ddl() {
 async fn a_read_only_session_is_refused_before_any_ddl() {
     let db = TestDb::new("bluefox_f");
     let admin = halfway(&db).await;
-    let role = db.role("bluefox_readonly", "");
+    let role = db.migrating_role("bluefox_readonly", "");
     admin
         .batch_execute(&format!(
-            "GRANT CREATE ON SCHEMA public TO \"{role}\"; \
-             GRANT SELECT, INSERT ON refinery_schema_history, bluefox_down_sql TO \"{role}\"; \
+            "GRANT SELECT, INSERT ON refinery_schema_history, bluefox_down_sql TO \"{role}\"; \
              ALTER ROLE \"{role}\" IN DATABASE \"{}\" SET default_transaction_read_only = on",
             db.name
         ))

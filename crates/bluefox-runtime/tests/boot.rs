@@ -119,12 +119,7 @@ async fn session_state(client: &tokio_postgres::Client) -> Vec<String> {
 async fn boot_migrates_on_the_one_connection_it_hands_out() {
     // A role that may hold one connection: a migration session on a second one is refused.
     let db = TestDb::new("bluefox_t");
-    let role = db.role("bluefox_t_one", "CONNECTION LIMIT 1");
-    db.client()
-        .await
-        .batch_execute(&format!("GRANT CREATE ON SCHEMA public TO \"{role}\""))
-        .await
-        .unwrap();
+    let role = db.migrating_role("bluefox_t_one", "CONNECTION LIMIT 1");
     // The URL's own settings are what the connection keeps once the session is reset.
     let url = db.url_as(&role);
     let separator = if url.contains('?') { '&' } else { '?' };

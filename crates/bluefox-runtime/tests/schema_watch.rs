@@ -180,12 +180,11 @@ async fn ddl_by_a_role_that_is_not_a_superuser_is_seen_too() {
     let embedded = embedded(&[USERS], TABLES);
     assert!(boot_reads_catalog(&log, &db.url, embedded).await);
     assert!(!boot_reads_catalog(&log, &db.url, embedded).await);
-    let role = db.role("bluefox_w_dev", "");
+    let role = db.migrating_role("bluefox_w_dev", "");
     let admin = db.client().await;
     admin
         .batch_execute(&format!(
-            "GRANT CREATE ON SCHEMA public TO \"{role}\"; \
-             GRANT SELECT ON refinery_schema_history TO \"{role}\""
+            "GRANT SELECT ON refinery_schema_history TO \"{role}\""
         ))
         .await
         .unwrap();
@@ -211,12 +210,7 @@ async fn ddl_by_a_role_that_is_not_a_superuser_is_seen_too() {
 async fn without_a_superuser_there_is_no_watch_and_every_boot_reads_the_catalog() {
     let (log, _guard) = capture();
     let db = TestDb::new("bluefox_w");
-    let role = db.role("bluefox_w_owner", "");
-    db.client()
-        .await
-        .batch_execute(&format!("GRANT CREATE ON SCHEMA public TO \"{role}\""))
-        .await
-        .unwrap();
+    let role = db.migrating_role("bluefox_w_owner", "");
     let url = db.url_as(&role);
     let embedded = embedded(&[USERS], TABLES);
     assert!(boot_reads_catalog(&log, &url, embedded).await);
@@ -509,14 +503,13 @@ async fn the_owner_of_an_older_watch_upgrades_it_without_being_a_superuser() {
         .upgrade(bluefox_runtime::Target::Head)
         .await
         .expect("upgrade");
-    let owner = db.role("bluefox_w_owner", "");
-    let other = db.role("bluefox_w_other", "");
+    let owner = db.migrating_role("bluefox_w_owner", "");
+    let other = db.migrating_role("bluefox_w_other", "");
     admin
         .batch_execute(&format!(
             "{SESSION_2_HISTORY_FUNCTION}; \
              ALTER FUNCTION public.bluefox_history_changed() OWNER TO \"{owner}\"; \
              ALTER FUNCTION public.bluefox_schema_changed() OWNER TO \"{owner}\"; \
-             GRANT CREATE ON SCHEMA public TO \"{owner}\", \"{other}\"; \
              GRANT ALL ON ALL TABLES IN SCHEMA public TO \"{owner}\", \"{other}\""
         ))
         .await

@@ -136,6 +136,14 @@ impl TestDb {
         role
     }
 
+    /// [`TestDb::role`], granted `CREATE` on this database's `public` schema: what a role
+    /// needs to migrate there (PostgreSQL 15 grants it to no one but the owner).
+    pub fn migrating_role(&self, prefix: &str, attributes: &str) -> String {
+        let role = self.role(prefix, attributes);
+        self.column(&format!("GRANT CREATE ON SCHEMA public TO \"{role}\""));
+        role
+    }
+
     /// The URL of this database as `user`.
     pub fn url_as(&self, user: &str) -> String {
         with_user(&self.url, user)
