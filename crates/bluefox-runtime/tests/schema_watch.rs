@@ -307,6 +307,86 @@ async fn the_stamp_covers_the_history_also_without_tables() {
     assert_eq!(lines(&log, Level::DEBUG, STAMP_CURRENT).len(), 1);
 }
 
+/// `DROP TABLE refinery_schema_history` by hand (to start the history over) takes the watch's
+/// trigger on it along; the next migration session puts it back, so later edits of the history
+/// that run no DDL still make the stamp stale. Before, the probe looked at the event trigger and
+/// the functions only, and a row deleted afterwards left the stamp current: boot applied nothing.
+#[tokio::test(flavor = "current_thread")]
+async fn a_history_table_dropped_by_hand_gets_its_trigger_back() {
+    let (log, _guard) = capture();
+    let db = TestDb::new("bluefox_w");
+    let embedded = embedded(&[USERS, BIO_LESS], &[]);
+    let history_triggers = "SELECT count(*) FROM pg_trigger \
+                            WHERE tgrelid = 'refinery_schema_history'::regclass \
+                            AND tgname = 'bluefox_history_watch'";
+    boot_with(&settings(&db.url), embedded).await.expect("boot");
+    assert_eq!(db.column(history_triggers), ["1"]);
+    db.client()
+        .await
+        .batch_execute(
+            "DROP VIEW active_users; DROP TABLE users; DROP TABLE refinery_schema_history",
+        )
+        .await
+        .unwrap();
+    // The drops advanced the generation: the next boot checks, finds no history, applies both.
+    log.lock().unwrap().clear();
+    boot_with(&settings(&db.url), embedded).await.expect("boot");
+    assert_eq!(lines(&log, Level::INFO, "applied migration").len(), 2);
+    assert_eq!(db.column(history_triggers), ["1"]);
+    assert!(
+        lines(&log, Level::WARN, "schema watch").is_empty(),
+        "{:?}",
+        log.lock().unwrap()
+    );
+    log.lock().unwrap().clear();
+    boot_with(&settings(&db.url), embedded).await.expect("boot");
+    assert_eq!(lines(&log, Level::DEBUG, STAMP_CURRENT).len(), 1);
+    // A history row deleted by hand, no DDL: the restored trigger makes the stamp stale.
+    db.client()
+        .await
+        .batch_execute(&format!(
+            "DELETE FROM refinery_schema_history WHERE version = {}",
+            BIO_LESS.0
+        ))
+        .await
+        .unwrap();
+    log.lock().unwrap().clear();
+    boot_with(&settings(&db.url), embedded).await.expect("boot");
+    assert!(lines(&log, Level::DEBUG, STAMP_CURRENT).is_empty());
+    assert_eq!(
+        lines(&log, Level::INFO, "applied migration").len(),
+        1,
+        "{:?}",
+        log.lock().unwrap()
+    );
+}
+
+/// The history trigger's function dropped with `CASCADE` (which takes the trigger along, but
+/// leaves the table's `relhastriggers` set) is made again with its trigger by the next session.
+#[tokio::test(flavor = "current_thread")]
+async fn a_history_function_dropped_with_cascade_comes_back_with_its_trigger() {
+    let db = TestDb::new("bluefox_w");
+    let client = db.client().await;
+    bluefox_runtime::Migrator::new(&client, embedded(&[USERS], &[]))
+        .upgrade(bluefox_runtime::Target::Head)
+        .await
+        .expect("upgrade");
+    client
+        .batch_execute("DROP FUNCTION bluefox_history_changed() CASCADE")
+        .await
+        .unwrap();
+    let restored = "SELECT count(*) FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid \
+                    WHERE t.tgrelid = 'refinery_schema_history'::regclass \
+                    AND t.tgname = 'bluefox_history_watch' \
+                    AND p.proname = 'bluefox_history_changed'";
+    assert_eq!(db.column(restored), ["0"]);
+    bluefox_runtime::Migrator::new(&client, embedded(&[USERS, ADD_NOTES], &[]))
+        .upgrade(bluefox_runtime::Target::Head)
+        .await
+        .expect("upgrade");
+    assert_eq!(db.column(restored), ["1"]);
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn the_digest_fast_path_still_refuses_an_edited_migration() {
     let (log, _guard) = capture();
