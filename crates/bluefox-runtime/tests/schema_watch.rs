@@ -387,6 +387,59 @@ async fn a_history_function_dropped_with_cascade_comes_back_with_its_trigger() {
     assert_eq!(db.column(restored), ["1"]);
 }
 
+/// The event triggers dropped by hand, their function left (the first step of the README's
+/// removal), or one of the two: the next migration session's probe finds the function, looks
+/// further, and installs the watch again over what is left of it (the history trigger, the
+/// other event trigger), which before failed on the trigger that was still there.
+#[tokio::test(flavor = "current_thread")]
+async fn event_triggers_dropped_by_hand_are_installed_again() {
+    let (log, _guard) = capture();
+    let db = TestDb::new("bluefox_w");
+    let client = db.client().await;
+    bluefox_runtime::Migrator::new(&client, embedded(&[USERS], &[]))
+        .upgrade(bluefox_runtime::Target::Head)
+        .await
+        .expect("upgrade");
+    let event_triggers =
+        "SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE 'bluefox_watch_%'";
+    assert_eq!(db.column(event_triggers), ["2"]);
+    client
+        .batch_execute(
+            "DROP EVENT TRIGGER bluefox_watch_ddl_public; DROP EVENT TRIGGER bluefox_watch_drop_public",
+        )
+        .await
+        .unwrap();
+    bluefox_runtime::Migrator::new(&client, embedded(&[USERS, ADD_NOTES], &[]))
+        .upgrade(bluefox_runtime::Target::Head)
+        .await
+        .expect("upgrade");
+    assert_eq!(db.column(event_triggers), ["2"]);
+    client
+        .batch_execute("DROP EVENT TRIGGER bluefox_watch_drop_public")
+        .await
+        .unwrap();
+    let add_tags = (
+        20261130000011,
+        "add_tags",
+        "CREATE TABLE \"tags\" (\"id\" BIGINT);\n",
+        None,
+    );
+    bluefox_runtime::Migrator::new(&client, embedded(&[USERS, ADD_NOTES, add_tags], &[]))
+        .upgrade(bluefox_runtime::Target::Head)
+        .await
+        .expect("upgrade");
+    assert_eq!(db.column(event_triggers), ["2"]);
+    // Both count again: a table dropped by hand advances the generation (`sql_drop`).
+    let installed = generation(&db);
+    client.batch_execute("DROP TABLE \"notes\"").await.unwrap();
+    assert!(generation(&db) > installed);
+    assert!(
+        lines(&log, Level::WARN, "schema watch").is_empty(),
+        "{:?}",
+        log.lock().unwrap()
+    );
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn the_digest_fast_path_still_refuses_an_edited_migration() {
     let (log, _guard) = capture();
@@ -565,7 +618,13 @@ async fn a_migration_session_upgrades_trigger_functions_an_older_bluefox_install
     .replace(" SET lock_timeout TO '0'\n", "\n");
     client.batch_execute(&function).await.unwrap();
     assert_eq!(db.column(OUTDATED), ["1"]);
-    bluefox_runtime::Migrator::new(&client, embedded(&[USERS, BIO_LESS, ADD_NOTES], &[]))
+    let add_tags = (
+        20261130000011,
+        "add_tags",
+        "CREATE TABLE \"tags\" (\"id\" BIGINT);\n",
+        None,
+    );
+    bluefox_runtime::Migrator::new(&client, embedded(&[USERS, ADD_NOTES, add_tags], &[]))
         .upgrade(bluefox_runtime::Target::Head)
         .await
         .expect("upgrade");
