@@ -43,6 +43,14 @@ const ADD_NOTES: Spec = (
     Some("DROP TABLE \"notes\";\n"),
 );
 
+/// A fourth migration, newer than [`ADD_NOTES`], for a session after one that applied it.
+const ADD_TAGS: Spec = (
+    20261130000011,
+    "add_tags",
+    "CREATE TABLE \"tags\" (\"id\" BIGINT);\n",
+    None,
+);
+
 /// The history trigger's function as session 2 wrote it: no watch lock.
 const SESSION_2_HISTORY_FUNCTION: &str =
     "CREATE OR REPLACE FUNCTION public.bluefox_history_changed() RETURNS trigger \
@@ -98,6 +106,32 @@ fn generation(db: &TestDb) -> i64 {
     db.column("SELECT last_value + is_called::int FROM bluefox_schema_generation")[0]
         .parse()
         .expect("a number")
+}
+
+/// Deletes [`BIO_LESS`]'s history row by hand (no DDL), boots, and checks that the stamp was not
+/// trusted and the migration was applied again.
+async fn a_deleted_history_row_is_applied_again(
+    log: &Log,
+    db: &TestDb,
+    embedded: &'static bluefox_runtime::Embedded,
+) {
+    db.client()
+        .await
+        .batch_execute(&format!(
+            "DELETE FROM refinery_schema_history WHERE version = {}",
+            BIO_LESS.0
+        ))
+        .await
+        .unwrap();
+    log.lock().unwrap().clear();
+    boot_with(&settings(&db.url), embedded).await.expect("boot");
+    assert!(lines(log, Level::DEBUG, STAMP_CURRENT).is_empty());
+    assert_eq!(
+        lines(log, Level::INFO, "applied migration").len(),
+        1,
+        "{:?}",
+        log.lock().unwrap()
+    );
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -284,23 +318,7 @@ async fn the_stamp_covers_the_history_also_without_tables() {
     // The history changed by hand, and nothing else (no DDL: a row deleted): the trigger on it
     // makes the stamp stale, the digest differs, and boot applies the missing migration again
     // (its view is created or replaced).
-    db.client()
-        .await
-        .batch_execute(&format!(
-            "DELETE FROM refinery_schema_history WHERE version = {}",
-            BIO_LESS.0
-        ))
-        .await
-        .unwrap();
-    log.lock().unwrap().clear();
-    boot_with(&settings(&db.url), embedded).await.expect("boot");
-    assert!(lines(&log, Level::DEBUG, STAMP_CURRENT).is_empty());
-    assert_eq!(
-        lines(&log, Level::INFO, "applied migration").len(),
-        1,
-        "{:?}",
-        log.lock().unwrap()
-    );
+    a_deleted_history_row_is_applied_again(&log, &db, embedded).await;
     assert_eq!(db.column("SELECT count(*) FROM active_users"), ["0"]);
     log.lock().unwrap().clear();
     boot_with(&settings(&db.url), embedded).await.expect("boot");
@@ -342,23 +360,7 @@ async fn a_history_table_dropped_by_hand_gets_its_trigger_back() {
     boot_with(&settings(&db.url), embedded).await.expect("boot");
     assert_eq!(lines(&log, Level::DEBUG, STAMP_CURRENT).len(), 1);
     // A history row deleted by hand, no DDL: the restored trigger makes the stamp stale.
-    db.client()
-        .await
-        .batch_execute(&format!(
-            "DELETE FROM refinery_schema_history WHERE version = {}",
-            BIO_LESS.0
-        ))
-        .await
-        .unwrap();
-    log.lock().unwrap().clear();
-    boot_with(&settings(&db.url), embedded).await.expect("boot");
-    assert!(lines(&log, Level::DEBUG, STAMP_CURRENT).is_empty());
-    assert_eq!(
-        lines(&log, Level::INFO, "applied migration").len(),
-        1,
-        "{:?}",
-        log.lock().unwrap()
-    );
+    a_deleted_history_row_is_applied_again(&log, &db, embedded).await;
 }
 
 /// The history trigger's function dropped with `CASCADE` (which takes the trigger along, but
@@ -418,13 +420,7 @@ async fn event_triggers_dropped_by_hand_are_installed_again() {
         .batch_execute("DROP EVENT TRIGGER bluefox_watch_drop_public")
         .await
         .unwrap();
-    let add_tags = (
-        20261130000011,
-        "add_tags",
-        "CREATE TABLE \"tags\" (\"id\" BIGINT);\n",
-        None,
-    );
-    bluefox_runtime::Migrator::new(&client, embedded(&[USERS, ADD_NOTES, add_tags], &[]))
+    bluefox_runtime::Migrator::new(&client, embedded(&[USERS, ADD_NOTES, ADD_TAGS], &[]))
         .upgrade(bluefox_runtime::Target::Head)
         .await
         .expect("upgrade");
@@ -618,13 +614,7 @@ async fn a_migration_session_upgrades_trigger_functions_an_older_bluefox_install
     .replace(" SET lock_timeout TO '0'\n", "\n");
     client.batch_execute(&function).await.unwrap();
     assert_eq!(db.column(OUTDATED), ["1"]);
-    let add_tags = (
-        20261130000011,
-        "add_tags",
-        "CREATE TABLE \"tags\" (\"id\" BIGINT);\n",
-        None,
-    );
-    bluefox_runtime::Migrator::new(&client, embedded(&[USERS, ADD_NOTES, add_tags], &[]))
+    bluefox_runtime::Migrator::new(&client, embedded(&[USERS, BIO_LESS, ADD_NOTES], &[]))
         .upgrade(bluefox_runtime::Target::Head)
         .await
         .expect("upgrade");
